@@ -1,0 +1,24 @@
+"""Settings: one typed configuration, layered defaults < environment (SCIENCECITIES_*) < CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STORE = Path("sciencecities-data")
+
+
+class Settings(BaseSettings):
+    """Every knob that can change a result or where it goes; passed down explicitly, never global."""
+
+    model_config = SettingsConfigDict(env_prefix="SCIENCECITIES_", frozen=True, extra="forbid")
+
+    store: Path = Field(DEFAULT_STORE, description="Store directory (Parquet tables and manifest).")
+    edition: str = Field("all-articles", description="Edition: the journal set and method, by name or file path.")
+    count_unaffiliated: bool = Field(
+        False, description="Count authors without an institution in n_a (CWTS convention); their share is lost."
+    )
+    strict: bool = Field(False, description="Exit non-zero when any record was quarantined.")
+    debug: bool = Field(False, description="Show tracebacks on errors.")

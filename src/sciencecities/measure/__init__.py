@@ -1,0 +1,1 @@
+"""Measure: Share and Count, written once as Ibis expressions (no engine code here)."""

@@ -1,0 +1,1 @@
+"""Normalise: source-shaped records in, canonical tables out (rename, cast, quarantine; no joins)."""

@@ -1,0 +1,177 @@
+"""The pipeline, in order: acquire -> normalise -> (resolve) -> measure -> rank. The code's table of contents."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sciencecities import editions, engines
+from sciencecities.acquire.files import InputFile, Skipped, discover
+from sciencecities.config import Settings
+from sciencecities.errors import QuarantineError
+from sciencecities.measure import checks, counts, credit
+from sciencecities.resolve import eligibility
+from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
+from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
+from sciencecities.store import Store, now_iso
+from sciencecities.tables import COUNTRY_YEAR, CREDIT, DERIVED, ELIGIBLE_WORKS, INSTITUTION_YEAR, QUARANTINE, Table
+
+Progress = Callable[[InputFile, int, int], None]
+"""Called after each file with (file, records taken so far in the run, bytes done so far)."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: files read and skipped, records taken and quarantined, and the store's new counts."""
+
+    store: Path
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    unchanged: list[InputFile] = field(default_factory=list)
+    taken: int = 0
+    quarantined: int = 0
+    merged_ids: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def ingest_openalex(
+    store: Store, paths: list[Path], *, force: bool = False, strict: bool = False, progress: Progress | None = None
+) -> IngestReport:
+    """Ingest OpenAlex works, institutions, sources and merged ids from files or snapshot folders.
+
+    Files already ingested (same SHA-256) are skipped unless `force`; the store changes atomically.
+    """
+    started = time.perf_counter()
+    files, skipped = discover(paths)
+    report = IngestReport(store.root, skipped=skipped)
+    if store.exists and not force:
+        known = {f["sha256"] for ing in store.manifest()["ingests"] for f in ing["files"]}
+        report.unchanged = [f for f in files if f.sha256 in known]
+        files = [f for f in files if f.sha256 not in known]
+    if not files:
+        report.seconds = time.perf_counter() - started
+        return report
+    ingest_id = uuid.uuid4().hex[:12]
+    quarantined: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
+        con = duckdb.connect(str(Path(tmp) / "ingest.duckdb"))
+        con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
+        reader = RawReader(con, Path(tmp))
+        merged_files = [(f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")]
+        report.merged_ids = load_merged_ids(con, merged_files)
+        done_bytes = 0
+        for index, file in enumerate(files):
+            if file.entity.startswith("merged_ids:"):
+                result = FileResult(file)
+            else:
+                result = reader.read(file, index + 1)
+            done_bytes += file.size
+            report.taken += result.taken
+            quarantined.extend(q.__dict__ | {"ingest_id": ingest_id} for q in result.quarantined)
+            report.files.append(
+                {
+                    "path": str(file.path),
+                    "entity": file.entity,
+                    "size": file.size,
+                    "sha256": file.sha256,
+                    "records": result.taken,
+                    "quarantined": len(result.quarantined),
+                    "read": "line by line" if result.careful else "whole file",
+                }
+            )
+            if progress:
+                progress(file, report.taken, done_bytes)
+        canonicalise(con)
+        merge_into_store(con, txn)
+        _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
+        report.quarantined = len(quarantined)
+        for row in quarantined:
+            key = row["reason"].split(":")[0]
+            report.quarantine_reasons[key] = report.quarantine_reasons.get(key, 0) + 1
+        txn.manifest["ingests"].append(
+            {"id": ingest_id, "source": "openalex", "finished": now_iso(), "files": report.files,
+             "taken": report.taken, "quarantined": report.quarantined, "merged_ids": report.merged_ids}
+        )
+        txn.manifest["builds"] = {}
+        shutil.rmtree(txn.dir / "derived", ignore_errors=True)
+        con.close()
+    report.tables = {k: v for k, v in store.manifest()["tables"].items() if "/" not in k}
+    report.seconds = time.perf_counter() - started
+    if strict and report.quarantined:
+        raise QuarantineError(
+            f"{report.quarantined} records were quarantined",
+            "see `sciencecities audit`; the other records were ingested",
+        )
+    return report
+
+
+def _merge_quarantine(
+    con: duckdb.DuckDBPyConnection, txn: Any, rows: list[dict[str, Any]], reread: list[str]
+) -> None:
+    new = pa.Table.from_pylist(rows, schema=QUARANTINE.schema)
+    con.register("new_quarantine", new)
+    table = con.sql(
+        "SELECT * FROM read_parquet(?) WHERE source_file NOT IN (SELECT unnest(?::VARCHAR[])) "
+        "UNION ALL BY NAME SELECT * FROM new_quarantine ORDER BY source_file, line",
+        params=[str(txn.path("quarantine")), reread],
+    ).to_arrow_table()
+    txn.replace(QUARANTINE, table)
+    con.unregister("new_quarantine")
+
+
+@dataclass
+class BuildReport:
+    """What a build computed: the edition, options, row counts of the derived tables, and the checks."""
+
+    edition: str
+    options: dict[str, Any]
+    rows: dict[str, int]
+    checks: dict[str, Any]
+    seconds: float
+
+
+def build(store: Store, settings: Settings) -> BuildReport:
+    """Compute the edition's derived tables (eligible works, credit, Count and Share per level and year),
+    check conservation, and commit them to the store atomically."""
+    started = time.perf_counter()
+    edition = editions.load(settings.edition)
+    options = {"count_unaffiliated": settings.count_unaffiliated}
+    store.current  # noqa: B018 - raises a StoreError with a hint when there is no store yet
+    with store.transaction() as txn:
+        con = engines.connect(txn.dir)
+        works, affiliations, institutions = (con.table(n) for n in ("works", "affiliations", "institutions"))
+        eligible = _materialise(con, txn, ELIGIBLE_WORKS, edition.name,
+                                eligibility.eligible_works(works, affiliations, edition))
+        credit_t = _materialise(con, txn, CREDIT, edition.name,
+                                credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated))
+        inst_year = _materialise(con, txn, INSTITUTION_YEAR, edition.name, counts.institution_year(credit_t))
+        ctry_year = _materialise(con, txn, COUNTRY_YEAR, edition.name, counts.country_year(credit_t, institutions))
+        summary = checks.check_conservation(
+            eligible, credit_t,
+            {"institution": (inst_year, None),
+             "country": (ctry_year, counts.unplaced_share(credit_t, institutions))},
+            count_unaffiliated=settings.count_unaffiliated,
+        )
+        rows = {name: con.table(name).count().to_pyarrow().as_py() for name in DERIVED}
+        txn.manifest["builds"][edition.name] = {
+            "edition": edition.name, "edition_version": edition.version, "options": options,
+            "built": now_iso(), "rows": rows, "checks": summary,
+        }
+        con.disconnect()
+    return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started)
+
+
+def _materialise(con: Any, txn: Any, table: Table, edition: str, expr: Any) -> Any:
+    txn.replace(table, expr.to_pyarrow(), edition)
+    return con.read_parquet(txn.path(table.name, edition), table_name=table.name)

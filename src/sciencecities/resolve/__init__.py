@@ -1,0 +1,1 @@
+"""Resolve: decide which works count (editions, journals) and where institutions are (geography)."""

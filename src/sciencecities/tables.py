@@ -1,0 +1,173 @@
+"""Canonical tables: the contracts between pipeline stages, each with its grain, key and Arrow schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: `grain` says what one row is, `key` the columns that are unique and not null."""
+
+    name: str
+    grain: str
+    key: tuple[str, ...]
+    schema: pa.Schema
+
+
+_STR = pa.string()
+_I64 = pa.int64()
+_F64 = pa.float64()
+_BOOL = pa.bool_()
+
+WORKS = Table(
+    "works",
+    "one row per work (the newest record of each OpenAlex work id, merged ids removed)",
+    ("work_id",),
+    pa.schema(
+        [
+            ("work_id", _STR),
+            ("doi", _STR),
+            ("title", _STR),
+            ("publication_year", _I64),
+            ("publication_date", pa.date32()),
+            ("type", _STR),
+            ("source_id", _STR),
+            ("is_retracted", _BOOL),
+            ("is_paratext", _BOOL),
+            ("primary_topic_id", _STR),
+            ("primary_topic_subfield", _STR),
+            ("primary_topic_field", _STR),
+            ("primary_topic_domain", _STR),
+            ("n_authors", _I64),
+            ("is_authors_truncated", _BOOL),
+            ("cited_by_count", _I64),
+            ("updated_date", pa.timestamp("us")),
+            ("record_file", _STR),
+            ("record_line", _I64),
+        ]
+    ),
+)
+
+AUTHORSHIPS = Table(
+    "authorships",
+    "one row per work and author position",
+    ("work_id", "author_position"),
+    pa.schema(
+        [
+            ("work_id", _STR),
+            ("author_position", _I64),
+            ("author_id", _STR),
+            ("author_name", _STR),
+            ("is_corresponding", _BOOL),
+            ("raw_affiliations", pa.list_(_STR)),
+            ("n_institutions", _I64),
+        ]
+    ),
+)
+
+AFFILIATIONS = Table(
+    "affiliations",
+    "one row per work, author position and distinct institution of that author",
+    ("work_id", "author_position", "institution_id"),
+    pa.schema([("work_id", _STR), ("author_position", _I64), ("institution_id", _STR)]),
+)
+
+INSTITUTIONS = Table(
+    "institutions",
+    "one row per institution (entity record first, else the objects embedded in authorships)",
+    ("institution_id",),
+    pa.schema(
+        [
+            ("institution_id", _STR),
+            ("name", _STR),
+            ("ror", _STR),
+            ("country_code", _STR),
+            ("type", _STR),
+            ("lineage", pa.list_(_STR)),
+            ("geonames_city_id", _STR),
+            ("city_name", _STR),
+            ("latitude", _F64),
+            ("longitude", _F64),
+            ("geo_source", _STR),
+            ("record_source", _STR),
+            ("updated_date", pa.timestamp("us")),
+        ]
+    ),
+)
+
+SOURCES = Table(
+    "sources",
+    "one row per source (journal, repository, ...), entity record first, else as embedded in works",
+    ("source_id",),
+    pa.schema(
+        [
+            ("source_id", _STR),
+            ("name", _STR),
+            ("issn_l", _STR),
+            ("issns", pa.list_(_STR)),
+            ("type", _STR),
+            ("record_source", _STR),
+            ("updated_date", pa.timestamp("us")),
+        ]
+    ),
+)
+
+MERGED_IDS = Table(
+    "merged_ids",
+    "one row per retired OpenAlex id (merged into another record)",
+    ("entity", "id"),
+    pa.schema([("entity", _STR), ("id", _STR), ("merge_into_id", _STR), ("merge_date", _STR)]),
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    "one row per input record that could not be taken, with the reason",
+    ("source_file", "line", "reason"),
+    pa.schema(
+        [
+            ("entity", _STR),
+            ("source_file", _STR),
+            ("line", _I64),
+            ("reason", _STR),
+            ("raw", _STR),
+            ("ingest_id", _STR),
+        ]
+    ),
+)
+
+CANONICAL: dict[str, Table] = {
+    t.name: t for t in (WORKS, AUTHORSHIPS, AFFILIATIONS, INSTITUTIONS, SOURCES, MERGED_IDS, QUARANTINE)
+}
+
+ELIGIBLE_WORKS = Table(
+    "eligible_works",
+    "one row per work counted by the edition, with its year and weight",
+    ("work_id",),
+    pa.schema([("work_id", _STR), ("year", _I64), ("weight", _F64), ("n_affiliated", _I64), ("n_authors", _I64)]),
+)
+
+CREDIT = Table(
+    "credit",
+    "one row per eligible work and institution with its fractional Share (DESIGN §4)",
+    ("work_id", "institution_id"),
+    pa.schema([("work_id", _STR), ("institution_id", _STR), ("year", _I64), ("share", _F64)]),
+)
+
+INSTITUTION_YEAR = Table(
+    "institution_year",
+    "one row per institution and publication year: Count and Share",
+    ("institution_id", "year"),
+    pa.schema([("institution_id", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
+)
+
+COUNTRY_YEAR = Table(
+    "country_year",
+    "one row per country and year: Count and Share (institutions without a country are left out; audit shows them)",
+    ("country_code", "year"),
+    pa.schema([("country_code", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
+)
+
+DERIVED: dict[str, Table] = {t.name: t for t in (ELIGIBLE_WORKS, CREDIT, INSTITUTION_YEAR, COUNTRY_YEAR)}
