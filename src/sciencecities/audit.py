@@ -1,0 +1,104 @@
+"""The audit: everything the numbers leave out and why, so that no record is silently dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+from ibis import _
+
+from sciencecities import editions, engines
+from sciencecities.resolve.eligibility import skipped_works
+from sciencecities.store import Store
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Sections of the audit, each a list of rows (dicts), plus totals and where to look further."""
+
+    sections: dict[str, list[dict[str, Any]]]
+    totals: dict[str, Any]
+
+
+def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Audit:
+    """Quarantined records by reason, works skipped and why, unaffiliated authorships and the Share involved,
+    and institutions without a country (with the Share they carry when the edition is built)."""
+    con = engines.connect(store.current)
+    manifest = store.manifest()
+    works, authorships = con.table("works"), con.table("authorships")
+    quarantine = con.table("quarantine")
+    sections: dict[str, list[dict[str, Any]]] = {}
+    reason_kind = quarantine.reason.split(":")[0]
+    sections["quarantine"] = _rows(
+        quarantine.group_by(["entity", reason_kind.name("reason")]).agg(records=_.count(), files=_.source_file.nunique())
+        .order_by([ibis.desc("records"), "reason"])
+    )
+    sections["quarantine_files"] = _rows(
+        quarantine.group_by("source_file").agg(records=_.count(), first_line=_.line.min()).order_by("source_file")
+    )
+    method = editions.load(edition)
+    skipped = skipped_works(works, method)
+    sections["skipped_works"] = _rows(
+        skipped.group_by("reason").agg(works=_.count()).order_by([ibis.desc("works"), "reason"])
+    )
+    totals: dict[str, Any] = {
+        "works": works.count().to_pyarrow().as_py(),
+        "quarantined": quarantine.count().to_pyarrow().as_py(),
+        "quarantine_table": str(store.path("quarantine")),
+        "edition": edition,
+        "built": edition in manifest.get("builds", {}),
+    }
+    con.disconnect()
+    if totals["built"]:
+        _built_sections(store, edition, sections, totals, limit)
+    else:
+        sections["authorships_without_institution"] = _rows(
+            authorships.filter(authorships.n_institutions == 0).agg(authorships=_.count(), works=_.work_id.nunique())
+        )
+    return Audit(sections, totals)
+
+
+def _built_sections(store: Store, edition: str, sections: dict[str, list[dict[str, Any]]],
+                    totals: dict[str, Any], limit: int) -> None:
+    con = engines.connect(store.current, edition)
+    eligible, credit = con.table("eligible_works"), con.table("credit")
+    institutions, works = con.table("institutions"), con.table("works")
+    options = store.manifest()["builds"][edition]["options"]
+    no_author = eligible.filter(eligible.n_authors == 0)
+    no_affil = eligible.filter((eligible.n_authors > 0) & (eligible.n_affiliated == 0))
+    sections["skipped_works"] += [
+        {"reason": "no authors", "works": no_author.count().to_pyarrow().as_py()},
+        {"reason": "no affiliated author (weight not credited)", "works": no_affil.count().to_pyarrow().as_py()},
+    ]
+    partly = eligible.filter((eligible.n_affiliated > 0) & (eligible.n_affiliated < eligible.n_authors))
+    unaffiliated_share = (
+        partly.weight * (partly.n_authors - partly.n_affiliated).cast("float64") / partly.n_authors.cast("float64")
+    ).sum()
+    sections["authorships_without_institution"] = [{
+        "authorships": (eligible.n_authors - eligible.n_affiliated).sum().to_pyarrow().as_py() or 0,
+        "works_partly_affiliated": partly.count().to_pyarrow().as_py(),
+        "share_of_unaffiliated_authors": unaffiliated_share.to_pyarrow().as_py() or 0.0,
+        "treatment": "lost (--count-unaffiliated)" if options["count_unaffiliated"]
+        else "shared among the affiliated authors of the same work",
+    }]
+    located = credit.join(institutions.select("institution_id", "name", "country_code"), "institution_id",
+                          how="left")
+    missing = located.filter(located.country_code.isnull())
+    sections["institutions_without_country"] = _rows(
+        missing.group_by(["institution_id", "name"]).agg(works=_.count(), share=_.share.sum())
+        .order_by([ibis.desc("share"), "institution_id"]).limit(limit)
+    )
+    truncated = eligible.join(works.filter(works.is_authors_truncated), "work_id")
+    totals.update(
+        eligible_works=eligible.count().to_pyarrow().as_py(),
+        credited_share=credit.share.sum().to_pyarrow().as_py() or 0.0,
+        institutions_without_country=missing.institution_id.nunique().to_pyarrow().as_py(),
+        share_without_country=missing.share.sum().to_pyarrow().as_py() or 0.0,
+        works_with_truncated_author_lists=truncated.count().to_pyarrow().as_py(),
+    )
+    con.disconnect()
+
+
+def _rows(expr: ibis.Table) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]

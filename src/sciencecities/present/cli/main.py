@@ -1,0 +1,276 @@
+"""Entry point: global options, error translation, and the verbs."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sciencecities import __version__
+from sciencecities.acquire.files import InputFile
+from sciencecities.audit import audit as run_audit
+from sciencecities.config import Settings
+from sciencecities.demo import DEFAULT_DEMO_STORE, build_demo_store
+from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
+from sciencecities.pipeline import IngestReport, build as run_build, ingest_openalex
+from sciencecities.present.export import Format, rich_table, write
+from sciencecities.rank.ranking import LEVELS, rank as run_rank
+from sciencecities.store import Store
+
+app = typer.Typer(
+    name="sciencecities",
+    help="Science-city rankings (Count, Share) from OpenAlex records, reproducible and auditable.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+err = Console(stderr=True)
+out = Console()
+_STATE: dict[str, Any] = {}
+_PLURAL = {"institution": "institutions", "country": "countries"}
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store directory [env SCIENCECITIES_STORE; default ./sciencecities-data]."),
+]
+EditionOpt = Annotated[str, typer.Option("--edition", help="Edition (method): a shipped name or a .yaml file.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")]
+
+
+def settings(**flags: Any) -> Settings:
+    """Settings from defaults < SCIENCECITIES_* environment < the flags given on the command line."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    return Settings(**given)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"sciencecities {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
+    = False,
+) -> None:
+    """Science-city rankings from bibliographic records."""
+    _STATE["debug"] = debug
+
+
+@ingest_app.command("openalex")
+def ingest_openalex_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Works/institutions/sources .jsonl(.gz) files, folders, or an "
+                                                     "OpenAlex snapshot folder (data/works/updated_date=*/...).")],
+    store: StoreOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Read files again even if already ingested.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any record is quarantined.")] = False,
+) -> None:
+    """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
+    conf = settings(store=store, strict=strict or None)
+    report = _ingest_with_progress(Store(conf.store), paths, force)
+    _print_ingest(report)
+    if conf.strict and report.quarantined:
+        raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
+
+
+def _ingest_with_progress(store: Store, paths: list[Path], force: bool) -> IngestReport:
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]ingest[/]"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]}"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, records="")
+
+        def advance(file: InputFile, records: int, done: int) -> None:
+            rate = records / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, records=f"{records:,} records, {rate:,.0f}/s  {file.path.name}")
+
+        from sciencecities.acquire.files import discover
+
+        files, _ = discover(paths)
+        bar.update(task, total=sum(f.size for f in files) or None)
+        return ingest_openalex(store, paths, force=force, progress=advance)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+    if report.unchanged:
+        err.print(f"{len(report.unchanged)} file(s) already ingested, unchanged (use --force to read them again)")
+    if not report.files:
+        err.print(f"nothing new to ingest into {report.store}")
+        return
+    rate = report.taken / max(report.seconds, 1e-9)
+    err.print(f"read {len(report.files)} file(s): {report.taken:,} records taken in {report.seconds:.1f}s "
+              f"({rate:,.0f} records/s)" + (f", {report.merged_ids:,} merged ids" if report.merged_ids else ""))
+    if report.quarantined:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.quarantine_reasons.items(), key=lambda x: -x[1]))
+        err.print(f"[yellow]{report.quarantined:,} records quarantined[/] ({reasons}); "
+                  "see `sciencecities audit --store ...`")
+    counts = ", ".join(f"{name} {n:,}" for name, n in report.tables.items())
+    err.print(f"store {report.store}: {counts}")
+
+
+@app.command("build")
+def build_cmd(
+    store: StoreOpt = None,
+    edition: EditionOpt = "all-articles",
+    count_unaffiliated: Annotated[bool, typer.Option(
+        "--count-unaffiliated", help="Count authors without institution in n_a (CWTS); their share is lost.")] = False,
+) -> None:
+    """Compute credit, Count and Share per institution and country and year; check Share conservation."""
+    conf = settings(store=store, edition=edition, count_unaffiliated=count_unaffiliated or None)
+    with err.status(f"building edition {conf.edition}"):
+        report = run_build(Store(conf.store), conf)
+    rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
+    err.print(f"built {report.edition} in {report.seconds:.1f}s: {rows}")
+    checks = report.checks
+    err.print(f"conservation ok over {checks['works_checked']:,} works (total Share {checks['total_share']:,.6f}; "
+              f"{checks['unplaced_share']:.6f} of it at institutions without a country)")
+
+
+def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
+    """`--year 2024` or `--years 2015-2024` as an inclusive (first, last) window."""
+    if year is not None and years is not None:
+        raise InputError("give --year or --years, not both", "e.g. --year 2024 or --years 2015-2024")
+    if year is not None:
+        return (year, year)
+    if years is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-|\.\.|:)\s*(\d{4})\s*", years) or re.fullmatch(r"\s*(\d{4})\s*", years)
+    if not match:
+        raise InputError(f"cannot read the years {years!r}", "write a window as FIRST-LAST, e.g. 2015-2024")
+    first, last = int(match.group(1)), int(match.group(match.lastindex or 1))
+    if first > last:
+        raise InputError(f"the window {years} is empty", "give the first year first, e.g. 2015-2024")
+    return (first, last)
+
+
+@app.command("rank")
+def rank_cmd(
+    level: Annotated[str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")] = "institution",
+    year: Annotated[int | None, typer.Option("--year", help="One publication year.")] = None,
+    years: Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only ranks 1..N (ties at N included).")] = None,
+    fmt: FormatOpt = Format.table,
+    out_file: OutOpt = None,
+    store: StoreOpt = None,
+    edition: EditionOpt = "all-articles",
+) -> None:
+    """Rank institutions or countries by Share (fractional counting), with Count."""
+    conf = settings(store=store, edition=edition)
+    window = parse_years(year, years)
+    data = Store(conf.store)
+    if conf.edition not in data.manifest().get("builds", {}):
+        err.print(f"edition {conf.edition} is not built yet: building it now")
+        run_build(data, conf)
+    shown = top if top is not None or fmt is not Format.table else 25
+    ranking = run_rank(data, level=level, years=window, edition=conf.edition, top=shown)
+    span = f"{window[0]}-{window[1]}" if window else "all years"
+    title = f"{level} ranking, {conf.edition}, {span} (store {data.root})"
+    write(ranking.table, fmt, out_file, ranking.meta, out, title)
+    if fmt is Format.table and top is None:
+        err.print("showing ranks 1-25; use --top N, or --format csv for all")
+    if out_file is not None:
+        err.print(f"wrote {ranking.table.num_rows} rows to {out_file}")
+
+
+@app.command("audit")
+def audit_cmd(
+    store: StoreOpt = None,
+    edition: EditionOpt = "all-articles",
+    fmt: FormatOpt = Format.table,
+    out_file: OutOpt = None,
+) -> None:
+    """What the numbers leave out: quarantine, skipped works, unaffiliated authors, institutions without country."""
+    conf = settings(store=store, edition=edition)
+    report = run_audit(Store(conf.store), conf.edition)
+    if fmt is Format.json:
+        import json
+
+        text = json.dumps({"totals": report.totals, **report.sections}, indent=2, default=str) + "\n"
+        (out_file.write_text(text) if out_file else sys.stdout.write(text))
+        return
+    if fmt is not Format.table:
+        raise InputError("audit writes a table or json", "use --format json")
+    import pyarrow as pa
+
+    for name, rows in report.sections.items():
+        heading = name.replace("_", " ")
+        if rows:
+            out.print(rich_table(pa.Table.from_pylist(rows), heading))
+        else:
+            out.print(f"[bold]{heading}[/]: none")
+    totals = report.totals
+    out.print(f"{totals['works']:,} works in the store, {totals['quarantined']:,} records in quarantine "
+              f"({totals['quarantine_table']})")
+    if totals.get("built"):
+        out.print(f"edition {totals['edition']}: {totals['eligible_works']:,} eligible works, credited Share "
+                  f"{totals['credited_share']:,.3f}; {totals['institutions_without_country']} institutions without "
+                  f"a country hold Share {totals['share_without_country']:.3f}; "
+                  f"{totals['works_with_truncated_author_lists']} eligible works have truncated author lists "
+                  "(OpenAlex API responses stop at 100 authors)")
+    else:
+        out.print(f"edition {totals['edition']} is not built: run `sciencecities build` for the Share sections")
+
+
+@app.command("demo")
+def demo_cmd(
+    store: Annotated[Path, typer.Option("--store", help="Where to build the demo store.")] = DEFAULT_DEMO_STORE,
+    top: Annotated[int, typer.Option("--top", help="How many ranks to print.")] = 10,
+) -> None:
+    """Ingest the embedded real OpenAlex sample into a fresh store, build it, and print the top rankings."""
+    err.print("sciencecities demo: 584 real OpenAlex works (CC0) shipped with the package")
+    with err.status("ingesting and building the sample"):
+        data, ingest, built = build_demo_store(store)
+    err.print(f"ingested {ingest.taken:,} records ({ingest.quarantined} quarantined); built {built.edition}: "
+              f"{built.rows['eligible_works']} eligible articles, conservation {built.checks['conservation']}")
+    outputs = data.root / "outputs"
+    outputs.mkdir(exist_ok=True)
+    for level in ("institution", "country"):
+        ranking = run_rank(data, level=level, edition=built.edition, top=top)
+        out.print(rich_table(ranking.table, f"Top {top} {_PLURAL[level]} by Share, {built.edition}, all years"))
+        full = run_rank(data, level=level, edition=built.edition)
+        write(full.table, Format.csv, outputs / f"{level}_ranking.csv", full.meta, out)
+    out.print(f"store: {data.root}")
+    out.print(f"outputs: {outputs}/institution_ranking.csv, {outputs}/country_ranking.csv")
+    out.print(f"next: sciencecities rank --store {data.root} --level country --years 2015-2024")
+
+
+def run() -> None:
+    """Console entry point: run the app, turning our errors into one red line and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except ScienceCitiesError as exc:
+        if _STATE.get("debug"):
+            raise
+        err.print(f"[red]error:[/] {exc.message}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""))
+        sys.exit(2 if isinstance(exc, InputError) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _STATE.get("debug"):
+            raise
+        err.print(f"[red]unexpected error:[/] {type(exc).__name__}: {exc}\n[dim]run again with --debug for the "
+                  "traceback, and please report it[/]")
+        sys.exit(3)
