@@ -49,13 +49,13 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
         "edition": edition,
         "built": edition in manifest.get("builds", {}),
     }
-    con.disconnect()
-    if totals["built"]:
-        _built_sections(store, edition, sections, totals, limit)
-    else:
+    if not totals["built"]:
         sections["authorships_without_institution"] = _rows(
             authorships.filter(authorships.n_institutions == 0).agg(authorships=_.count(), works=_.work_id.nunique())
         )
+    con.disconnect()
+    if totals["built"]:
+        _built_sections(store, edition, sections, totals, limit)
     return Audit(sections, totals)
 
 

@@ -263,10 +263,8 @@ def run() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error from Typer's parser
             exc.show()
             sys.exit(exc.exit_code)
         if _STATE.get("debug"):

@@ -1,0 +1,48 @@
+"""Shared fixtures: the demo store (built once per session), helpers to build stores from raw records."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sciencecities import Settings, Store, build, build_demo_store, ingest_openalex
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--snapshot-update", action="store_true", help="Rewrite golden files from the current output.")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The demo store: the embedded real sample, ingested and built with the default edition."""
+    return build_demo_store(tmp_path_factory.mktemp("demo") / "store")[0]
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> Path:
+    """Write records as JSON Lines (gzipped when the name ends in .gz)."""
+    text = "".join(json.dumps(r) + "\n" for r in records)
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def store_from_records(
+    root: Path, works: list[dict[str, Any]], institutions: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    *, count_unaffiliated: bool = False,
+) -> Store:
+    """Ingest raw works (and institution entity records) into a fresh store and build all-articles."""
+    root.mkdir(parents=True, exist_ok=True)
+    paths = [write_jsonl(root / "works.jsonl", works)]
+    if institutions:
+        paths.append(write_jsonl(root / "institutions.jsonl", institutions))
+    store = Store(root / "store")
+    ingest_openalex(store, paths)
+    build(store, Settings(store=store.root, count_unaffiliated=count_unaffiliated))
+    return store
