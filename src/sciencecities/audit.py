@@ -31,11 +31,14 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
     sections: dict[str, list[dict[str, Any]]] = {}
     reason_kind = quarantine.reason.split(":")[0]
     sections["quarantine"] = _rows(
-        quarantine.group_by(["entity", reason_kind.name("reason")]).agg(records=_.count(), files=_.source_file.nunique())
+        quarantine.group_by(["entity", reason_kind.name("reason")])
+        .agg(records=_.count(), files=_.source_file.nunique())
         .order_by([ibis.desc("records"), "reason"])
     )
     sections["quarantine_files"] = _rows(
-        quarantine.group_by("source_file").agg(records=_.count(), first_line=_.line.min()).order_by("source_file")
+        quarantine.group_by("source_file")
+        .agg(records=_.count(), first_line=_.line.min())
+        .order_by("source_file")
     )
     method = editions.load(edition)
     skipped = skipped_works(works, method)
@@ -51,7 +54,9 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
     }
     if not totals["built"]:
         sections["authorships_without_institution"] = _rows(
-            authorships.filter(authorships.n_institutions == 0).agg(authorships=_.count(), works=_.work_id.nunique())
+            authorships.filter(authorships.n_institutions == 0).agg(
+                authorships=_.count(), works=_.work_id.nunique()
+            )
         )
     con.disconnect()
     if totals["built"]:
@@ -59,8 +64,9 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
     return Audit(sections, totals)
 
 
-def _built_sections(store: Store, edition: str, sections: dict[str, list[dict[str, Any]]],
-                    totals: dict[str, Any], limit: int) -> None:
+def _built_sections(
+    store: Store, edition: str, sections: dict[str, list[dict[str, Any]]], totals: dict[str, Any], limit: int
+) -> None:
     con = engines.connect(store.current, edition)
     eligible, credit = con.table("eligible_works"), con.table("credit")
     institutions, works = con.table("institutions"), con.table("works")
@@ -69,25 +75,36 @@ def _built_sections(store: Store, edition: str, sections: dict[str, list[dict[st
     no_affil = eligible.filter((eligible.n_authors > 0) & (eligible.n_affiliated == 0))
     sections["skipped_works"] += [
         {"reason": "no authors", "works": no_author.count().to_pyarrow().as_py()},
-        {"reason": "no affiliated author (weight not credited)", "works": no_affil.count().to_pyarrow().as_py()},
+        {
+            "reason": "no affiliated author (weight not credited)",
+            "works": no_affil.count().to_pyarrow().as_py(),
+        },
     ]
     partly = eligible.filter((eligible.n_affiliated > 0) & (eligible.n_affiliated < eligible.n_authors))
     unaffiliated_share = (
-        partly.weight * (partly.n_authors - partly.n_affiliated).cast("float64") / partly.n_authors.cast("float64")
+        partly.weight
+        * (partly.n_authors - partly.n_affiliated).cast("float64")
+        / partly.n_authors.cast("float64")
     ).sum()
-    sections["authorships_without_institution"] = [{
-        "authorships": (eligible.n_authors - eligible.n_affiliated).sum().to_pyarrow().as_py() or 0,
-        "works_partly_affiliated": partly.count().to_pyarrow().as_py(),
-        "share_of_unaffiliated_authors": unaffiliated_share.to_pyarrow().as_py() or 0.0,
-        "treatment": "lost (--count-unaffiliated)" if options["count_unaffiliated"]
-        else "shared among the affiliated authors of the same work",
-    }]
-    located = credit.join(institutions.select("institution_id", "name", "country_code"), "institution_id",
-                          how="left")
+    sections["authorships_without_institution"] = [
+        {
+            "authorships": (eligible.n_authors - eligible.n_affiliated).sum().to_pyarrow().as_py() or 0,
+            "works_partly_affiliated": partly.count().to_pyarrow().as_py(),
+            "share_of_unaffiliated_authors": unaffiliated_share.to_pyarrow().as_py() or 0.0,
+            "treatment": "lost (--count-unaffiliated)"
+            if options["count_unaffiliated"]
+            else "shared among the affiliated authors of the same work",
+        }
+    ]
+    located = credit.join(
+        institutions.select("institution_id", "name", "country_code"), "institution_id", how="left"
+    )
     missing = located.filter(located.country_code.isnull())
     sections["institutions_without_country"] = _rows(
-        missing.group_by(["institution_id", "name"]).agg(works=_.count(), share=_.share.sum())
-        .order_by([ibis.desc("share"), "institution_id"]).limit(limit)
+        missing.group_by(["institution_id", "name"])
+        .agg(works=_.count(), share=_.share.sum())
+        .order_by([ibis.desc("share"), "institution_id"])
+        .limit(limit)
     )
     truncated = eligible.join(works.filter(works.is_authors_truncated), "work_id")
     totals.update(

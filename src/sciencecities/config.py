@@ -16,9 +16,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCIENCECITIES_", frozen=True, extra="forbid")
 
     store: Path = Field(DEFAULT_STORE, description="Store directory (Parquet tables and manifest).")
-    edition: str = Field("all-articles", description="Edition: the journal set and method, by name or file path.")
+    edition: str = Field(
+        "all-articles", description="Edition: the journal set and method, by name or file path."
+    )
     count_unaffiliated: bool = Field(
-        False, description="Count authors without an institution in n_a (CWTS convention); their share is lost."
+        False,
+        description="Count authors without an institution in n_a (CWTS convention); their share is lost.",
     )
     strict: bool = Field(False, description="Exit non-zero when any record was quarantined.")
     debug: bool = Field(False, description="Show tracebacks on errors.")

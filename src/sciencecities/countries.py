@@ -17,8 +17,15 @@ def countries() -> pa.Table:
         return pacsv.read_csv(
             file,
             convert_options=pacsv.ConvertOptions(
-                column_types={"country_code": pa.string(), "iso3": pa.string(), "name": pa.string(),
-                              "continent": pa.string(), "geonameid": pa.int64(), "population": pa.int64()},
-                strings_can_be_null=False, null_values=[],
+                column_types={
+                    "country_code": pa.string(),
+                    "iso3": pa.string(),
+                    "name": pa.string(),
+                    "continent": pa.string(),
+                    "geonameid": pa.int64(),
+                    "population": pa.int64(),
+                },
+                strings_can_be_null=False,
+                null_values=[],
             ),
         )

@@ -30,7 +30,9 @@ def build_demo_store(root: Path, progress: Progress | None = None) -> tuple[Stor
     if root.exists() and any(root.iterdir()):
         store = Store(root)
         if not (store.exists and store.manifest().get("demo")):
-            raise StoreError(f"{root} is not empty and is not a demo store", "give `demo` another --store folder")
+            raise StoreError(
+                f"{root} is not empty and is not a demo store", "give `demo` another --store folder"
+            )
         shutil.rmtree(root)
     store = Store(root)
     ingest = ingest_openalex(store, [sample_files()], progress=progress)

@@ -23,7 +23,15 @@ from sciencecities.resolve import eligibility
 from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
 from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
 from sciencecities.store import Store, now_iso
-from sciencecities.tables import COUNTRY_YEAR, CREDIT, DERIVED, ELIGIBLE_WORKS, INSTITUTION_YEAR, QUARANTINE, Table
+from sciencecities.tables import (
+    COUNTRY_YEAR,
+    CREDIT,
+    DERIVED,
+    ELIGIBLE_WORKS,
+    INSTITUTION_YEAR,
+    QUARANTINE,
+    Table,
+)
 
 Progress = Callable[[InputFile, int, int], None]
 """Called after each file with (file, records taken so far in the run, bytes done so far)."""
@@ -46,7 +54,12 @@ class IngestReport:
 
 
 def ingest_openalex(
-    store: Store, paths: list[Path], *, force: bool = False, strict: bool = False, progress: Progress | None = None
+    store: Store,
+    paths: list[Path],
+    *,
+    force: bool = False,
+    strict: bool = False,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest OpenAlex works, institutions, sources and merged ids from files or snapshot folders.
 
@@ -68,7 +81,9 @@ def ingest_openalex(
         con = duckdb.connect(str(Path(tmp) / "ingest.duckdb"))
         con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
         reader = RawReader(con, Path(tmp))
-        merged_files = [(f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")]
+        merged_files = [
+            (f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")
+        ]
         report.merged_ids = load_merged_ids(con, merged_files)
         done_bytes = 0
         for index, file in enumerate(files):
@@ -100,8 +115,15 @@ def ingest_openalex(
             key = row["reason"].split(":")[0]
             report.quarantine_reasons[key] = report.quarantine_reasons.get(key, 0) + 1
         txn.manifest["ingests"].append(
-            {"id": ingest_id, "source": "openalex", "finished": now_iso(), "files": report.files,
-             "taken": report.taken, "quarantined": report.quarantined, "merged_ids": report.merged_ids}
+            {
+                "id": ingest_id,
+                "source": "openalex",
+                "finished": now_iso(),
+                "files": report.files,
+                "taken": report.taken,
+                "quarantined": report.quarantined,
+                "merged_ids": report.merged_ids,
+            }
         )
         txn.manifest["builds"] = {}
         shutil.rmtree(txn.dir / "derived", ignore_errors=True)
@@ -151,22 +173,37 @@ def build(store: Store, settings: Settings) -> BuildReport:
     with store.transaction() as txn:
         con = engines.connect(txn.dir)
         works, affiliations, institutions = (con.table(n) for n in ("works", "affiliations", "institutions"))
-        eligible = _materialise(con, txn, ELIGIBLE_WORKS, edition.name,
-                                eligibility.eligible_works(works, affiliations, edition))
-        credit_t = _materialise(con, txn, CREDIT, edition.name,
-                                credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated))
+        eligible = _materialise(
+            con, txn, ELIGIBLE_WORKS, edition.name, eligibility.eligible_works(works, affiliations, edition)
+        )
+        credit_t = _materialise(
+            con,
+            txn,
+            CREDIT,
+            edition.name,
+            credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated),
+        )
         inst_year = _materialise(con, txn, INSTITUTION_YEAR, edition.name, counts.institution_year(credit_t))
-        ctry_year = _materialise(con, txn, COUNTRY_YEAR, edition.name, counts.country_year(credit_t, institutions))
+        ctry_year = _materialise(
+            con, txn, COUNTRY_YEAR, edition.name, counts.country_year(credit_t, institutions)
+        )
         summary = checks.check_conservation(
-            eligible, credit_t,
-            {"institution": (inst_year, None),
-             "country": (ctry_year, counts.unplaced_share(credit_t, institutions))},
+            eligible,
+            credit_t,
+            {
+                "institution": (inst_year, None),
+                "country": (ctry_year, counts.unplaced_share(credit_t, institutions)),
+            },
             count_unaffiliated=settings.count_unaffiliated,
         )
         rows = {name: con.table(name).count().to_pyarrow().as_py() for name in DERIVED}
         txn.manifest["builds"][edition.name] = {
-            "edition": edition.name, "edition_version": edition.version, "options": options,
-            "built": now_iso(), "rows": rows, "checks": summary,
+            "edition": edition.name,
+            "edition_version": edition.version,
+            "options": options,
+            "built": now_iso(),
+            "rows": rows,
+            "checks": summary,
         }
         con.disconnect()
     return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started)

@@ -63,7 +63,9 @@ class Store:
             )
         path = self.root / _VERSIONS / marker.read_text().strip()
         if not path.is_dir():
-            raise StoreError(f"store {self.root} is damaged: {path.name} is missing", "re-run the last ingest")
+            raise StoreError(
+                f"store {self.root} is damaged: {path.name} is missing", "re-run the last ingest"
+            )
         return path
 
     def manifest(self) -> dict[str, Any]:

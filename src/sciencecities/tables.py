@@ -146,7 +146,9 @@ ELIGIBLE_WORKS = Table(
     "eligible_works",
     "one row per work counted by the edition, with its year and weight",
     ("work_id",),
-    pa.schema([("work_id", _STR), ("year", _I64), ("weight", _F64), ("n_affiliated", _I64), ("n_authors", _I64)]),
+    pa.schema(
+        [("work_id", _STR), ("year", _I64), ("weight", _F64), ("n_affiliated", _I64), ("n_authors", _I64)]
+    ),
 )
 
 CREDIT = Table(

@@ -16,7 +16,15 @@ ENTITIES = ("works", "institutions", "sources")
 
 _PREFIX_ENTITY = {"W": "works", "I": "institutions", "S": "sources"}
 _OTHER_ENTITIES = {
-    "authors", "topics", "domains", "fields", "subfields", "publishers", "funders", "concepts", "keywords",
+    "authors",
+    "topics",
+    "domains",
+    "fields",
+    "subfields",
+    "publishers",
+    "funders",
+    "concepts",
+    "keywords",
 }
 _ID_URL = "https://openalex.org/"
 _JSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz", ".gz")
@@ -48,7 +56,9 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
     seen: set[Path] = set()
     for given in paths:
         if not given.exists():
-            raise InputError(f"{given} does not exist", "check the path; give .jsonl/.jsonl.gz files or folders")
+            raise InputError(
+                f"{given} does not exist", "check the path; give .jsonl/.jsonl.gz files or folders"
+            )
         candidates = [given] if given.is_file() else sorted(p for p in given.rglob("*") if p.is_file())
         for path in candidates:
             path = path.resolve()
@@ -66,7 +76,7 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
 
 def strip_id(value: str) -> str:
     """An OpenAlex id without its URL prefix (`https://openalex.org/W1` -> `W1`)."""
-    return value[len(_ID_URL):] if value.startswith(_ID_URL) else value
+    return value[len(_ID_URL) :] if value.startswith(_ID_URL) else value
 
 
 def _classify(path: Path) -> tuple[str | None, str]:
@@ -109,7 +119,6 @@ def _sniff(path: Path, lines: int = 200) -> str:
     except (OSError, EOFError, UnicodeError):
         return ""
     return ""
-
 
 
 def is_gzip(path: Path) -> bool:

@@ -56,4 +56,6 @@ def load(name_or_path: str) -> Edition:
     try:
         return Edition.model_validate(yaml.safe_load(text))
     except (ValidationError, yaml.YAMLError) as exc:
-        raise EditionError(f"{origin} is not a valid edition: {exc}", "fix the file (see docs/method.md)") from exc
+        raise EditionError(
+            f"{origin} is not a valid edition: {exc}", "fix the file (see docs/method.md)"
+        ) from exc

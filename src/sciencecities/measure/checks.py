@@ -35,8 +35,11 @@ def check_conservation(
     joined = expected.join(given, "work_id", how="outer")
     bad = joined.filter(
         (joined.expected.fill_null(0.0) - joined.total.fill_null(0.0)).abs() > TOLERANCE
-    ).select(work_id=ibis.coalesce(joined.work_id, joined.work_id_right), expected=joined.expected,
-             total=joined.total)
+    ).select(
+        work_id=ibis.coalesce(joined.work_id, joined.work_id_right),
+        expected=joined.expected,
+        total=joined.total,
+    )
     broken = bad.order_by("work_id").limit(11).to_pyarrow().to_pylist()
     if broken:
         shown = ", ".join(f"{r['work_id']} ({r['total']} != {r['expected']})" for r in broken[:10])
@@ -59,7 +62,13 @@ def check_conservation(
                     "this is a bug in the metric code: please report it",
                 )
             if row["over"] > TOLERANCE:
-                raise CheckError(f"a {name} has Share > Count in {row['year']}", "this is a bug: please report it")
+                raise CheckError(
+                    f"a {name} has Share > Count in {row['year']}", "this is a bug: please report it"
+                )
     total = sum(institution_total.values())
-    return {"conservation": "ok", "works_checked": expected.count().to_pyarrow().as_py(), "total_share": total,
-            "unplaced_share": unplaced_total}
+    return {
+        "conservation": "ok",
+        "works_checked": expected.count().to_pyarrow().as_py(),
+        "total_share": total,
+        "unplaced_share": unplaced_total,
+    }

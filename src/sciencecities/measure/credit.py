@@ -16,8 +16,4 @@ def credit(eligible: ibis.Table, affiliations: ibis.Table, *, count_unaffiliated
     rows = affiliations.join(per_author, ["work_id", "author_position"]).join(eligible, "work_id")
     n_a = rows.n_authors if count_unaffiliated else rows.n_affiliated
     piece = rows.weight / (n_a.cast("float64") * rows.n_institutions.cast("float64"))
-    return (
-        rows.mutate(piece=piece)
-        .group_by(["work_id", "institution_id", "year"])
-        .agg(share=_.piece.sum())
-    )
+    return rows.mutate(piece=piece).group_by(["work_id", "institution_id", "year"]).agg(share=_.piece.sum())

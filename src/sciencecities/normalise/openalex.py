@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +22,7 @@ from sciencecities.normalise.lines import read_lines
 
 _SOURCE = "STRUCT(id VARCHAR, display_name VARCHAR, issn_l VARCHAR, issn VARCHAR[], type VARCHAR)"
 _NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
-_INSTITUTION = (
-    "STRUCT(id VARCHAR, display_name VARCHAR, ror VARCHAR, country_code VARCHAR, type VARCHAR, lineage VARCHAR[])"
-)
+_INSTITUTION = "STRUCT(id VARCHAR, display_name VARCHAR, ror VARCHAR, country_code VARCHAR, type VARCHAR, lineage VARCHAR[])"
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "works": {
@@ -75,8 +72,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 """The explicit DuckDB schema of each entity's records: only the fields the pipeline uses."""
 
-_ID_PATTERN = {"works": r"^(https://openalex\.org/)?W\d+$", "institutions": r"^(https://openalex\.org/)?I\d+$",
-               "sources": r"^(https://openalex\.org/)?S\d+$"}
+_ID_PATTERN = {
+    "works": r"^(https://openalex\.org/)?W\d+$",
+    "institutions": r"^(https://openalex\.org/)?I\d+$",
+    "sources": r"^(https://openalex\.org/)?S\d+$",
+}
 _MAX_RAW = 1 << 20
 _CHUNK_LINES = 20_000
 
@@ -115,7 +115,6 @@ class RawReader:
     def read(self, file: InputFile, index: int, on_lines: Callable[[int], None] | None = None) -> FileResult:
         """Read one file into its raw table; `index` orders files so that later records win ties."""
         result = FileResult(file)
-        entity = file.entity
         fast = self._read_fast(file, index)
         if fast is not None:
             result.taken = fast
@@ -172,14 +171,18 @@ class RawReader:
                 self._quarantine(result, line.number, f"malformed JSON: {exc}", text)
                 continue
             if not isinstance(record, dict):
-                self._quarantine(result, line.number, f"not a JSON object but a {type(record).__name__}", text)
+                self._quarantine(
+                    result, line.number, f"not a JSON object but a {type(record).__name__}", text
+                )
                 continue
             ident = record.get("id")
             if ident is None:
                 self._quarantine(result, line.number, "record has no id", text)
                 continue
             if not isinstance(ident, str) or not pattern.match(ident):
-                self._quarantine(result, line.number, f"id {ident!r} is not an OpenAlex {entity[:-1]} id", text)
+                self._quarantine(
+                    result, line.number, f"id {ident!r} is not an OpenAlex {entity[:-1]} id", text
+                )
                 continue
             batch.append((line.number, text))
             if len(batch) >= _CHUNK_LINES:
@@ -190,13 +193,17 @@ class RawReader:
         if batch:
             result.taken += self._load_lines(file, index, batch, result)
 
-    def _load_lines(self, file: InputFile, index: int, lines: list[tuple[int, str]], result: FileResult) -> int:
+    def _load_lines(
+        self, file: InputFile, index: int, lines: list[tuple[int, str]], result: FileResult
+    ) -> int:
         """Load lines through DuckDB with the schema, bisecting to isolate each line that breaks it."""
         wrapped = self.workdir / "careful.jsonl"
         wrapped.write_text("".join(f'{{"_line":{n},"r":{text}}}\n' for n, text in lines), encoding="utf-8")
-        columns = "{'_line': 'BIGINT', 'r': 'STRUCT(" + ", ".join(
-            f'"{k}" {v}' for k, v in SCHEMAS[file.entity].items()
-        ) + ")'}"
+        columns = (
+            "{'_line': 'BIGINT', 'r': 'STRUCT("
+            + ", ".join(f'"{k}" {v}' for k, v in SCHEMAS[file.entity].items())
+            + ")'}"
+        )
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _wrapped AS SELECT * FROM read_json(?, format='newline_delimited', "
@@ -206,7 +213,9 @@ class RawReader:
         except duckdb.Error as exc:
             if len(lines) == 1:
                 number, text = lines[0]
-                self._quarantine(result, number, f"does not fit the {file.entity} schema: {_first_line(exc)}", text)
+                self._quarantine(
+                    result, number, f"does not fit the {file.entity} schema: {_first_line(exc)}", text
+                )
                 return 0
             middle = len(lines) // 2
             return self._load_lines(file, index, lines[:middle], result) + self._load_lines(
@@ -236,17 +245,17 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     s = _STRIP.format
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE b_works AS
-        SELECT {s('id')} AS work_id,
+        SELECT {s("id")} AS work_id,
                lower(regexp_replace(doi, '^https?://(dx\\.)?doi\\.org/', '')) AS doi,
                coalesce(title, display_name) AS title,
                publication_year,
                try_cast(publication_date AS DATE) AS publication_date,
                type,
-               coalesce({s('primary_location.source.id')},
-                        regexp_replace({s('host_venue.id')}, '^V', 'S')) AS source_id,
+               coalesce({s("primary_location.source.id")},
+                        regexp_replace({s("host_venue.id")}, '^V', 'S')) AS source_id,
                coalesce(is_retracted, false) AS is_retracted,
                coalesce(is_paratext, false) AS is_paratext,
-               {s('primary_topic.id')} AS primary_topic_id,
+               {s("primary_topic.id")} AS primary_topic_id,
                regexp_extract(primary_topic.subfield.id, '(\\d+)$') AS primary_topic_subfield,
                regexp_extract(primary_topic.field.id, '(\\d+)$') AS primary_topic_field,
                regexp_extract(primary_topic.domain.id, '(\\d+)$') AS primary_topic_domain,
@@ -261,13 +270,13 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE b_authorships AS
         WITH a AS (
-            SELECT {s('id')} AS work_id, _ord,
+            SELECT {s("id")} AS work_id, _ord,
                    generate_subscripts(authorships, 1) - 1 AS author_position,
                    unnest(authorships) AS a
             FROM raw_works
         )
         SELECT work_id, _ord, author_position,
-               {s('a.author.id')} AS author_id,
+               {s("a.author.id")} AS author_id,
                coalesce(a.author.display_name, a.raw_author_name) AS author_name,
                a.is_corresponding,
                CASE WHEN len(a.raw_affiliation_strings) > 0 THEN a.raw_affiliation_strings
@@ -276,8 +285,8 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
                     WHEN a.raw_affiliation_string IS NOT NULL THEN [a.raw_affiliation_string]
                     ELSE []::VARCHAR[] END AS raw_affiliations,
                list_distinct(list_concat(
-                   [{s('i.id')} FOR i IN coalesce(a.institutions, []) IF nullif(i.id, '') IS NOT NULL],
-                   [{s('x')} FOR x IN flatten([coalesce(f.institution_ids, []::VARCHAR[])
+                   [{s("i.id")} FOR i IN coalesce(a.institutions, []) IF nullif(i.id, '') IS NOT NULL],
+                   [{s("x")} FOR x IN flatten([coalesce(f.institution_ids, []::VARCHAR[])
                                                FOR f IN coalesce(a.affiliations, [])])
                     IF nullif(x, '') IS NOT NULL]
                )) AS institution_ids,
@@ -290,20 +299,20 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE b_institutions AS
-        SELECT {s('id')} AS institution_id, display_name AS name,
+        SELECT {s("id")} AS institution_id, display_name AS name,
                regexp_replace(coalesce(ror, CASE WHEN external_id LIKE 'https://ror.org/%' THEN external_id END),
                               '^https://ror\\.org/', '') AS ror,
                coalesce(country_code, geo.country_code) AS country_code, type,
-               [{s('x')} FOR x IN lineage] AS lineage,
+               [{s("x")} FOR x IN lineage] AS lineage,
                geo.geonames_city_id AS geonames_city_id, geo.city AS city_name,
                geo.latitude AS latitude, geo.longitude AS longitude,
                CASE WHEN geo.latitude IS NOT NULL THEN 'openalex' END AS geo_source,
                'entity' AS record_source, try_cast(updated_date AS TIMESTAMP) AS updated_date, 2 AS _prio, _ord
         FROM raw_institutions
         UNION ALL BY NAME
-        SELECT {s('i.id')} AS institution_id, i.display_name AS name,
+        SELECT {s("i.id")} AS institution_id, i.display_name AS name,
                regexp_replace(i.ror, '^https://ror\\.org/', '') AS ror, i.country_code, i.type,
-               [{s('x')} FOR x IN i.lineage] AS lineage,
+               [{s("x")} FOR x IN i.lineage] AS lineage,
                'embedded' AS record_source, w.updated_date, 1 AS _prio, w._ord
         FROM (SELECT unnest(institution_objects) AS i, _ord, work_id FROM b_authorships) AS e
         JOIN b_works AS w USING (work_id, _ord)
@@ -311,7 +320,7 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE b_sources AS
-        SELECT {s('id')} AS source_id, display_name AS name, issn_l, issn AS issns, type,
+        SELECT {s("id")} AS source_id, display_name AS name, issn_l, issn AS issns, type,
                'entity' AS record_source, try_cast(updated_date AS TIMESTAMP) AS updated_date, 2 AS _prio, _ord
         FROM raw_sources
         UNION ALL BY NAME

@@ -10,8 +10,10 @@ from sciencecities.tables import AFFILIATIONS, AUTHORSHIPS, INSTITUTIONS, MERGED
 
 def load_merged_ids(con: duckdb.DuckDBPyConnection, files: list[tuple[str, str]]) -> int:
     """Read OpenAlex `merged_ids` CSV files (columns merge_date, id, merge_into_id) into `b_merged`."""
-    con.execute("CREATE OR REPLACE TEMP TABLE b_merged (entity VARCHAR, id VARCHAR, merge_into_id VARCHAR, "
-                "merge_date VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE b_merged (entity VARCHAR, id VARCHAR, merge_into_id VARCHAR, "
+        "merge_date VARCHAR)"
+    )
     for entity, path in files:
         con.execute(
             """
@@ -57,22 +59,36 @@ def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
     redirect_source = """
         coalesce((SELECT m.merge_into_id FROM merged m WHERE m.entity = 'sources' AND m.id = t.source_id),
                  t.source_id) AS source_id"""
-    _write(con, txn, WORKS, f"""
+    _write(
+        con,
+        txn,
+        WORKS,
+        f"""
         SELECT * REPLACE ({redirect_source}) FROM (
             SELECT s.* FROM s_works s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
             UNION ALL BY NAME
             SELECT b.* EXCLUDE (_ord) FROM b_works b JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord
                                                                   AND w._new = 1
         ) AS t ORDER BY work_id
-    """)
-    _write(con, txn, AUTHORSHIPS, """
+    """,
+    )
+    _write(
+        con,
+        txn,
+        AUTHORSHIPS,
+        """
         SELECT s.* FROM s_authorships s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
         UNION ALL BY NAME
         SELECT b.* EXCLUDE (_ord, institution_ids, institution_objects), len(b.institution_ids) AS n_institutions
         FROM b_authorships b JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord AND w._new = 1
         ORDER BY work_id, author_position
-    """)
-    _write(con, txn, AFFILIATIONS, """
+    """,
+    )
+    _write(
+        con,
+        txn,
+        AFFILIATIONS,
+        """
         SELECT DISTINCT work_id, author_position,
                coalesce(m.merge_into_id, a.institution_id) AS institution_id
         FROM (
@@ -83,10 +99,13 @@ def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
         ) AS a
         LEFT JOIN merged m ON m.entity = 'institutions' AND m.id = a.institution_id
         ORDER BY work_id, author_position, institution_id
-    """)
+    """,
+    )
 
 
-def _merge_entities(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, key: str, entity: str) -> None:
+def _merge_entities(
+    con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, key: str, entity: str
+) -> None:
     """Field by field, the newest non-null value from the highest-priority record (entity > embedded)."""
     stored = f"s_{table.name}"
     _load(con, txn, table, stored)
@@ -96,7 +115,11 @@ def _merge_entities(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Tab
         f"FILTER (WHERE {name} IS NOT NULL) AS {name}"
         for name in fields
     )
-    _write(con, txn, table, f"""
+    _write(
+        con,
+        txn,
+        table,
+        f"""
         SELECT {key}, {picks},
                CASE max(_prio) WHEN 2 THEN 'entity' ELSE 'embedded' END AS record_source
         FROM (
@@ -106,11 +129,14 @@ def _merge_entities(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Tab
         )
         WHERE {key} NOT IN (SELECT id FROM merged WHERE entity = '{entity}')
         GROUP BY {key} ORDER BY {key}
-    """)
+    """,
+    )
 
 
 def _load(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, name: str) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?)", [str(txn.path(table.name))])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?)", [str(txn.path(table.name))]
+    )
 
 
 def _write(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, query: str) -> None:

@@ -27,8 +27,9 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-def write(table: pa.Table, fmt: Format, out: Path | None, meta: dict[str, Any], console: Console,
-          title: str = "") -> None:
+def write(
+    table: pa.Table, fmt: Format, out: Path | None, meta: dict[str, Any], console: Console, title: str = ""
+) -> None:
     """Write `table` to `out` (or stdout); JSON carries `meta` beside the rows, Parquet in its schema metadata."""
     if fmt is Format.table:
         if out is not None:
@@ -43,7 +44,11 @@ def write(table: pa.Table, fmt: Format, out: Path | None, meta: dict[str, Any], 
     if fmt is Format.csv:
         buffer = io.BytesIO()
         pacsv.write_csv(table, buffer)
-        text = buffer.getvalue().decode("utf-8").replace('"', "") if _plain(table) else buffer.getvalue().decode()
+        text = (
+            buffer.getvalue().decode("utf-8").replace('"', "")
+            if _plain(table)
+            else buffer.getvalue().decode()
+        )
     else:
         text = json.dumps({"meta": meta, "data": table.to_pylist()}, indent=2, default=str) + "\n"
     if out is None:

@@ -40,8 +40,9 @@ def window(metrics: ibis.Table, key: str, years: tuple[int, int] | None) -> ibis
     return metrics.group_by(key).agg(count=_["count"].sum(), share=_.share.sum())
 
 
-def institution_ranking(institution_year: ibis.Table, institutions: ibis.Table,
-                        years: tuple[int, int] | None) -> ibis.Table:
+def institution_ranking(
+    institution_year: ibis.Table, institutions: ibis.Table, years: tuple[int, int] | None
+) -> ibis.Table:
     """Institutions with id, name and country, ranked."""
     totals = window(institution_year, "institution_id", years)
     named = totals.join(institutions, "institution_id", how="left").select(
@@ -54,7 +55,9 @@ def institution_ranking(institution_year: ibis.Table, institutions: ibis.Table,
     return apply_ranking_rule(named).select(*COLUMNS)
 
 
-def country_ranking(country_year: ibis.Table, countries: ibis.Table, years: tuple[int, int] | None) -> ibis.Table:
+def country_ranking(
+    country_year: ibis.Table, countries: ibis.Table, years: tuple[int, int] | None
+) -> ibis.Table:
     """Countries (by the institutions' country codes) with their names, ranked."""
     totals = window(country_year, "country_code", years)
     named = totals.join(countries, "country_code", how="left").select(
@@ -91,12 +94,15 @@ def rank(
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
     if years is not None and years[0] > years[1]:
-        raise InputError(f"the window {years[0]}-{years[1]} is empty", "give the first year first, e.g. 2015-2024")
+        raise InputError(
+            f"the window {years[0]}-{years[1]} is empty", "give the first year first, e.g. 2015-2024"
+        )
     manifest = store.manifest()
     built = manifest.get("builds", {}).get(edition)
     if built is None:
         raise StoreError(
-            f"edition {edition!r} is not built in {store.root}", f"run `sciencecities build --edition {edition}`"
+            f"edition {edition!r} is not built in {store.root}",
+            f"run `sciencecities build --edition {edition}`",
         )
     con = engines.connect(store.current, edition)
     if level == "institution":

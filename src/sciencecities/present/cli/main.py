@@ -42,9 +42,13 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option("--store", help="Store directory [env SCIENCECITIES_STORE; default ./sciencecities-data]."),
 ]
-EditionOpt = Annotated[str, typer.Option("--edition", help="Edition (method): a shipped name or a .yaml file.")]
+EditionOpt = Annotated[
+    str, typer.Option("--edition", help="Edition (method): a shipped name or a .yaml file.")
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+]
 
 
 def settings(**flags: Any) -> Settings:
@@ -62,8 +66,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")]
-    = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Science-city rankings from bibliographic records."""
     _STATE["debug"] = debug
@@ -71,11 +76,20 @@ def main(
 
 @ingest_app.command("openalex")
 def ingest_openalex_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Works/institutions/sources .jsonl(.gz) files, folders, or an "
-                                                     "OpenAlex snapshot folder (data/works/updated_date=*/...).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Works/institutions/sources .jsonl(.gz) files, folders, or an "
+            "OpenAlex snapshot folder (data/works/updated_date=*/...)."
+        ),
+    ],
     store: StoreOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Read files again even if already ingested.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any record is quarantined.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Read files again even if already ingested.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit non-zero if any record is quarantined.")
+    ] = False,
 ) -> None:
     """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
     conf = settings(store=store, strict=strict or None)
@@ -88,8 +102,13 @@ def ingest_openalex_cmd(
 def _ingest_with_progress(store: Store, paths: list[Path], force: bool) -> IngestReport:
     started = time.perf_counter()
     with Progress(
-        TextColumn("[bold]ingest[/]"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[records]}"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[records]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     ) as bar:
         task = bar.add_task("ingest", total=None, records="")
 
@@ -108,17 +127,25 @@ def _print_ingest(report: IngestReport) -> None:
     for skipped in report.skipped:
         err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
     if report.unchanged:
-        err.print(f"{len(report.unchanged)} file(s) already ingested, unchanged (use --force to read them again)")
+        err.print(
+            f"{len(report.unchanged)} file(s) already ingested, unchanged (use --force to read them again)"
+        )
     if not report.files:
         err.print(f"nothing new to ingest into {report.store}")
         return
     rate = report.taken / max(report.seconds, 1e-9)
-    err.print(f"read {len(report.files)} file(s): {report.taken:,} records taken in {report.seconds:.1f}s "
-              f"({rate:,.0f} records/s)" + (f", {report.merged_ids:,} merged ids" if report.merged_ids else ""))
+    err.print(
+        f"read {len(report.files)} file(s): {report.taken:,} records taken in {report.seconds:.1f}s "
+        f"({rate:,.0f} records/s)" + (f", {report.merged_ids:,} merged ids" if report.merged_ids else "")
+    )
     if report.quarantined:
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.quarantine_reasons.items(), key=lambda x: -x[1]))
-        err.print(f"[yellow]{report.quarantined:,} records quarantined[/] ({reasons}); "
-                  "see `sciencecities audit --store ...`")
+        reasons = ", ".join(
+            f"{n} {r}" for r, n in sorted(report.quarantine_reasons.items(), key=lambda x: -x[1])
+        )
+        err.print(
+            f"[yellow]{report.quarantined:,} records quarantined[/] ({reasons}); "
+            "see `sciencecities audit --store ...`"
+        )
     counts = ", ".join(f"{name} {n:,}" for name, n in report.tables.items())
     err.print(f"store {report.store}: {counts}")
 
@@ -127,8 +154,13 @@ def _print_ingest(report: IngestReport) -> None:
 def build_cmd(
     store: StoreOpt = None,
     edition: EditionOpt = "all-articles",
-    count_unaffiliated: Annotated[bool, typer.Option(
-        "--count-unaffiliated", help="Count authors without institution in n_a (CWTS); their share is lost.")] = False,
+    count_unaffiliated: Annotated[
+        bool,
+        typer.Option(
+            "--count-unaffiliated",
+            help="Count authors without institution in n_a (CWTS); their share is lost.",
+        ),
+    ] = False,
 ) -> None:
     """Compute credit, Count and Share per institution and country and year; check Share conservation."""
     conf = settings(store=store, edition=edition, count_unaffiliated=count_unaffiliated or None)
@@ -137,8 +169,10 @@ def build_cmd(
     rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
     err.print(f"built {report.edition} in {report.seconds:.1f}s: {rows}")
     checks = report.checks
-    err.print(f"conservation ok over {checks['works_checked']:,} works (total Share {checks['total_share']:,.6f}; "
-              f"{checks['unplaced_share']:.6f} of it at institutions without a country)")
+    err.print(
+        f"conservation ok over {checks['works_checked']:,} works (total Share {checks['total_share']:,.6f}; "
+        f"{checks['unplaced_share']:.6f} of it at institutions without a country)"
+    )
 
 
 def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
@@ -149,7 +183,9 @@ def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
         return (year, year)
     if years is None:
         return None
-    match = re.fullmatch(r"\s*(\d{4})\s*(?:-|\.\.|:)\s*(\d{4})\s*", years) or re.fullmatch(r"\s*(\d{4})\s*", years)
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-|\.\.|:)\s*(\d{4})\s*", years) or re.fullmatch(
+        r"\s*(\d{4})\s*", years
+    )
     if not match:
         raise InputError(f"cannot read the years {years!r}", "write a window as FIRST-LAST, e.g. 2015-2024")
     first, last = int(match.group(1)), int(match.group(match.lastindex or 1))
@@ -160,7 +196,9 @@ def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
 
 @app.command("rank")
 def rank_cmd(
-    level: Annotated[str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")] = "institution",
+    level: Annotated[
+        str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")
+    ] = "institution",
     year: Annotated[int | None, typer.Option("--year", help="One publication year.")] = None,
     years: Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")] = None,
     top: Annotated[int | None, typer.Option("--top", help="Only ranks 1..N (ties at N included).")] = None,
@@ -214,34 +252,46 @@ def audit_cmd(
         else:
             out.print(f"[bold]{heading}[/]: none")
     totals = report.totals
-    out.print(f"{totals['works']:,} works in the store, {totals['quarantined']:,} records in quarantine "
-              f"({totals['quarantine_table']})")
+    out.print(
+        f"{totals['works']:,} works in the store, {totals['quarantined']:,} records in quarantine "
+        f"({totals['quarantine_table']})"
+    )
     if totals.get("built"):
-        out.print(f"edition {totals['edition']}: {totals['eligible_works']:,} eligible works, credited Share "
-                  f"{totals['credited_share']:,.3f}; {totals['institutions_without_country']} institutions without "
-                  f"a country hold Share {totals['share_without_country']:.3f}; "
-                  f"{totals['works_with_truncated_author_lists']} eligible works have truncated author lists "
-                  "(OpenAlex API responses stop at 100 authors)")
+        out.print(
+            f"edition {totals['edition']}: {totals['eligible_works']:,} eligible works, credited Share "
+            f"{totals['credited_share']:,.3f}; {totals['institutions_without_country']} institutions without "
+            f"a country hold Share {totals['share_without_country']:.3f}; "
+            f"{totals['works_with_truncated_author_lists']} eligible works have truncated author lists "
+            "(OpenAlex API responses stop at 100 authors)"
+        )
     else:
-        out.print(f"edition {totals['edition']} is not built: run `sciencecities build` for the Share sections")
+        out.print(
+            f"edition {totals['edition']} is not built: run `sciencecities build` for the Share sections"
+        )
 
 
 @app.command("demo")
 def demo_cmd(
-    store: Annotated[Path, typer.Option("--store", help="Where to build the demo store.")] = DEFAULT_DEMO_STORE,
+    store: Annotated[
+        Path, typer.Option("--store", help="Where to build the demo store.")
+    ] = DEFAULT_DEMO_STORE,
     top: Annotated[int, typer.Option("--top", help="How many ranks to print.")] = 10,
 ) -> None:
     """Ingest the embedded real OpenAlex sample into a fresh store, build it, and print the top rankings."""
     err.print("sciencecities demo: 584 real OpenAlex works (CC0) shipped with the package")
     with err.status("ingesting and building the sample"):
         data, ingest, built = build_demo_store(store)
-    err.print(f"ingested {ingest.taken:,} records ({ingest.quarantined} quarantined); built {built.edition}: "
-              f"{built.rows['eligible_works']} eligible articles, conservation {built.checks['conservation']}")
+    err.print(
+        f"ingested {ingest.taken:,} records ({ingest.quarantined} quarantined); built {built.edition}: "
+        f"{built.rows['eligible_works']} eligible articles, conservation {built.checks['conservation']}"
+    )
     outputs = data.root / "outputs"
     outputs.mkdir(exist_ok=True)
     for level in ("institution", "country"):
         ranking = run_rank(data, level=level, edition=built.edition, top=top)
-        out.print(rich_table(ranking.table, f"Top {top} {_PLURAL[level]} by Share, {built.edition}, all years"))
+        out.print(
+            rich_table(ranking.table, f"Top {top} {_PLURAL[level]} by Share, {built.edition}, all years")
+        )
         full = run_rank(data, level=level, edition=built.edition)
         write(full.table, Format.csv, outputs / f"{level}_ranking.csv", full.meta, out)
     out.print(f"store: {data.root}")
@@ -269,6 +319,8 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if _STATE.get("debug"):
             raise
-        err.print(f"[red]unexpected error:[/] {type(exc).__name__}: {exc}\n[dim]run again with --debug for the "
-                  "traceback, and please report it[/]")
+        err.print(
+            f"[red]unexpected error:[/] {type(exc).__name__}: {exc}\n[dim]run again with --debug for the "
+            "traceback, and please report it[/]"
+        )
         sys.exit(3)
