@@ -46,7 +46,7 @@ WORKS = Table(
             ("cited_by_count", _I64),
             ("updated_date", pa.timestamp("us")),
             ("record_file", _STR),
-            ("record_line", _I64),
+            ("record_line", _I64),  # line in the file (record number when the file was read whole)
         ]
     ),
 )
@@ -138,8 +138,33 @@ QUARANTINE = Table(
     ),
 )
 
+INSTITUTION_RECORDS = Table(
+    "institution_records",
+    "one row per institution and kind of record (entity, embedded): the newest non-null value of each field",
+    ("institution_id", "record_source"),
+    INSTITUTIONS.schema,
+)
+
+SOURCE_RECORDS = Table(
+    "source_records",
+    "one row per source and kind of record (entity, embedded): the newest non-null value of each field",
+    ("source_id", "record_source"),
+    SOURCES.schema,
+)
+
 CANONICAL: dict[str, Table] = {
-    t.name: t for t in (WORKS, AUTHORSHIPS, AFFILIATIONS, INSTITUTIONS, SOURCES, MERGED_IDS, QUARANTINE)
+    t.name: t
+    for t in (
+        WORKS,
+        AUTHORSHIPS,
+        AFFILIATIONS,
+        INSTITUTIONS,
+        SOURCES,
+        MERGED_IDS,
+        QUARANTINE,
+        INSTITUTION_RECORDS,
+        SOURCE_RECORDS,
+    )
 }
 
 ELIGIBLE_WORKS = Table(

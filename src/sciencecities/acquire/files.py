@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,7 @@ def _sniff(path: Path, lines: int = 200) -> str:
                 if isinstance(record, dict) and isinstance(record.get("id"), str):
                     key = strip_id(record["id"])
                     return _PREFIX_ENTITY.get(key[:1], key[:1])
-    except (OSError, EOFError, UnicodeError):
+    except (OSError, EOFError, UnicodeError, zlib.error):
         return ""
     return ""
 

@@ -73,8 +73,8 @@ def _gzip_blocks(path: Path) -> Iterator[bytes | _Damage]:
                 while resume < 0 and not eof:
                     more = handle.read(_BLOCK)
                     eof = not more
-                    buffer = buffer[-2:] + more
-                    resume = buffer.find(_MAGIC, 1)
+                    buffer = buffer[-(len(_MAGIC) - 1) :] + more
+                    resume = buffer.find(_MAGIC)
                 if resume < 0:
                     return
                 buffer = buffer[resume:]

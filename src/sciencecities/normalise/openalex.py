@@ -171,18 +171,14 @@ class RawReader:
                 self._quarantine(result, line.number, f"malformed JSON: {exc}", text)
                 continue
             if not isinstance(record, dict):
-                self._quarantine(
-                    result, line.number, f"not a JSON object but a {type(record).__name__}", text
-                )
+                self._quarantine(result, line.number, f"not a JSON object: a {type(record).__name__}", text)
                 continue
             ident = record.get("id")
             if ident is None:
-                self._quarantine(result, line.number, "record has no id", text)
+                self._quarantine(result, line.number, "no id: the record has no id field", text)
                 continue
             if not isinstance(ident, str) or not pattern.match(ident):
-                self._quarantine(
-                    result, line.number, f"id {ident!r} is not an OpenAlex {entity[:-1]} id", text
-                )
+                self._quarantine(result, line.number, f"not an OpenAlex {entity[:-1]} id: {ident!r}", text)
                 continue
             batch.append((line.number, text))
             if len(batch) >= _CHUNK_LINES:
@@ -264,6 +260,7 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
                cited_by_count,
                try_cast(updated_date AS TIMESTAMP) AS updated_date,
                _file AS record_file,
+               _ord % 4294967296 AS record_line,
                _ord
         FROM raw_works
     """)

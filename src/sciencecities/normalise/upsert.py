@@ -5,7 +5,17 @@ from __future__ import annotations
 import duckdb
 
 from sciencecities.store import Transaction
-from sciencecities.tables import AFFILIATIONS, AUTHORSHIPS, INSTITUTIONS, MERGED_IDS, SOURCES, WORKS, Table
+from sciencecities.tables import (
+    AFFILIATIONS,
+    AUTHORSHIPS,
+    INSTITUTION_RECORDS,
+    INSTITUTIONS,
+    MERGED_IDS,
+    SOURCE_RECORDS,
+    SOURCES,
+    WORKS,
+    Table,
+)
 
 
 def load_merged_ids(con: duckdb.DuckDBPyConnection, files: list[tuple[str, str]]) -> int:
@@ -39,8 +49,8 @@ def merge_into_store(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
     """)
     _write(con, txn, MERGED_IDS, "SELECT * FROM merged ORDER BY entity, id")
     _merge_works(con, txn)
-    _merge_entities(con, txn, INSTITUTIONS, "institution_id", "institutions")
-    _merge_entities(con, txn, SOURCES, "source_id", "sources")
+    _merge_entities(con, txn, INSTITUTIONS, INSTITUTION_RECORDS, "institution_id", "institutions")
+    _merge_entities(con, txn, SOURCES, SOURCE_RECORDS, "source_id", "sources")
 
 
 def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
@@ -104,32 +114,45 @@ def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
 
 
 def _merge_entities(
-    con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, key: str, entity: str
+    con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, records: Table, key: str, entity: str
 ) -> None:
-    """Field by field, the newest non-null value from the highest-priority record (entity > embedded)."""
-    stored = f"s_{table.name}"
-    _load(con, txn, table, stored)
+    """Keep, per id and kind of record (entity, embedded), the newest non-null value of each field in
+    `records`; the canonical table then takes each field from the entity record first, else the embedded one.
+    Both steps pick newest-non-null per field, so the result does not depend on how files were batched."""
+    stored = f"s_{records.name}"
+    _load(con, txn, records, stored)
     fields = [f.name for f in table.schema if f.name not in (key, "record_source")]
-    picks = ",\n".join(
-        f"first({name} ORDER BY _prio DESC, updated_date DESC NULLS LAST, _new DESC, _ord DESC) "
-        f"FILTER (WHERE {name} IS NOT NULL) AS {name}"
-        for name in fields
+
+    def picks(order: str) -> str:
+        return ",\n".join(
+            f"first({name} ORDER BY {order}) FILTER (WHERE {name} IS NOT NULL) AS {name}" for name in fields
+        )
+
+    _write(
+        con,
+        txn,
+        records,
+        f"""
+        SELECT {key}, record_source, {picks("updated_date DESC NULLS LAST, _new DESC, _ord DESC")}
+        FROM (
+            SELECT *, 0 AS _new, 0::BIGINT AS _ord FROM {stored}
+            UNION ALL BY NAME SELECT * EXCLUDE (_prio), 1 AS _new FROM b_{table.name}
+        )
+        WHERE {key} NOT IN (SELECT id FROM merged WHERE entity = '{entity}')
+        GROUP BY {key}, record_source ORDER BY {key}, record_source
+    """,
     )
     _write(
         con,
         txn,
         table,
         f"""
-        SELECT {key}, {picks},
+        SELECT {key}, {picks("_prio DESC")},
                CASE max(_prio) WHEN 2 THEN 'entity' ELSE 'embedded' END AS record_source
-        FROM (
-            SELECT *, CASE record_source WHEN 'entity' THEN 2 ELSE 1 END AS _prio, 0 AS _new, 0::BIGINT AS _ord
-            FROM {stored}
-            UNION ALL BY NAME SELECT *, 1 AS _new FROM b_{table.name}
-        )
-        WHERE {key} NOT IN (SELECT id FROM merged WHERE entity = '{entity}')
+        FROM (SELECT *, CASE record_source WHEN 'entity' THEN 2 ELSE 1 END AS _prio FROM read_parquet(?))
         GROUP BY {key} ORDER BY {key}
     """,
+        [str(txn.path(records.name))],
     )
 
 
@@ -139,5 +162,11 @@ def _load(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, name: 
     )
 
 
-def _write(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, query: str) -> None:
-    txn.replace(table, con.sql(query).to_arrow_table())
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    txn: Transaction,
+    table: Table,
+    query: str,
+    params: list[str] | None = None,
+) -> None:
+    txn.replace(table, con.sql(query, params=params).to_arrow_table())
