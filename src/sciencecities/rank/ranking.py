@@ -40,30 +40,16 @@ def window(metrics: ibis.Table, key: str, years: tuple[int, int] | None) -> ibis
     return metrics.group_by(key).agg(count=_["count"].sum(), share=_.share.sum())
 
 
-def institution_ranking(
-    institution_year: ibis.Table, institutions: ibis.Table, years: tuple[int, int] | None
-) -> ibis.Table:
-    """Institutions with id, name and country, ranked."""
-    totals = window(institution_year, "institution_id", years)
-    named = totals.join(institutions, "institution_id", how="left").select(
-        id=totals.institution_id,
-        name=institutions.name.fill_null(totals.institution_id),
-        country_code=institutions.country_code,
-        count=totals["count"],
-        share=totals.share,
-    )
-    return apply_ranking_rule(named).select(*COLUMNS)
+def ranking(per_year: ibis.Table, key: str, names: ibis.Table, years: tuple[int, int] | None) -> ibis.Table:
+    """Sum a per-year table over `years`, attach name and country from `names` (keyed by `key`), and rank.
 
-
-def country_ranking(
-    country_year: ibis.Table, countries: ibis.Table, years: tuple[int, int] | None
-) -> ibis.Table:
-    """Countries (by the institutions' country codes) with their names, ranked."""
-    totals = window(country_year, "country_code", years)
-    named = totals.join(countries, "country_code", how="left").select(
-        id=totals.country_code,
-        name=countries.name.fill_null(totals.country_code),
-        country_code=totals.country_code,
+    `names` has columns `key`, `name` and `country_code`; an entity without a name shows its id.
+    """
+    totals = window(per_year, key, years)
+    named = totals.join(names, key, how="left").select(
+        id=totals[key],
+        name=names.name.fill_null(totals[key]),
+        country_code=totals[key] if key == "country_code" else names.country_code,
         count=totals["count"],
         share=totals.share,
     )
@@ -106,9 +92,11 @@ def rank(
         )
     con = engines.connect(store.current, edition)
     if level == "institution":
-        expr = institution_ranking(con.table("institution_year"), con.table("institutions"), years)
+        names = con.table("institutions").select("institution_id", "name", "country_code")
+        expr = ranking(con.table("institution_year"), "institution_id", names, years)
     else:
-        expr = country_ranking(con.table("country_year"), ibis.memtable(countries()), years)
+        names = ibis.memtable(countries()).select("country_code", "name")
+        expr = ranking(con.table("country_year"), "country_code", names, years)
     if top is not None:
         expr = expr.filter(expr["rank"] <= top)
     table = expr.to_pyarrow()
