@@ -33,8 +33,8 @@ from sciencecities.tables import (
     Table,
 )
 
-Progress = Callable[[InputFile, int, int], None]
-"""Called after each file with (file, records taken so far in the run, bytes done so far)."""
+Progress = Callable[[InputFile, int, int, int], None]
+"""Called after each file with (file, records taken so far, bytes done so far, bytes in all)."""
 
 
 @dataclass
@@ -86,6 +86,7 @@ def ingest_openalex(
         ]
         report.merged_ids = load_merged_ids(con, merged_files)
         done_bytes = 0
+        total_bytes = sum(f.size for f in files)
         for index, file in enumerate(files):
             if file.entity.startswith("merged_ids:"):
                 result = FileResult(file)
@@ -106,7 +107,7 @@ def ingest_openalex(
                 }
             )
             if progress:
-                progress(file, report.taken, done_bytes)
+                progress(file, report.taken, done_bytes, total_bytes)
         canonicalise(con)
         merge_into_store(con, txn)
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])

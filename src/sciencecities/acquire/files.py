@@ -136,9 +136,4 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def total_size(files: list[InputFile]) -> int:
-    """Bytes to read, for progress bars."""
-    return sum(f.size for f in files) or 1
-
-
-__all__ = ["ENTITIES", "InputFile", "Skipped", "discover", "strip_id", "is_gzip", "total_size"]
+__all__ = ["ENTITIES", "InputFile", "Skipped", "discover", "strip_id", "is_gzip"]

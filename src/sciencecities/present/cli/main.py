@@ -112,14 +112,15 @@ def _ingest_with_progress(store: Store, paths: list[Path], force: bool) -> Inges
     ) as bar:
         task = bar.add_task("ingest", total=None, records="")
 
-        def advance(file: InputFile, records: int, done: int) -> None:
+        def advance(file: InputFile, records: int, done: int, total: int) -> None:
             rate = records / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=done, records=f"{records:,} records, {rate:,.0f}/s  {file.path.name}")
+            bar.update(
+                task,
+                total=total,
+                completed=done,
+                records=f"{records:,} records, {rate:,.0f}/s  {file.path.name}",
+            )
 
-        from sciencecities.acquire.files import discover
-
-        files, _ = discover(paths)
-        bar.update(task, total=sum(f.size for f in files) or None)
         return ingest_openalex(store, paths, force=force, progress=advance)
 
 
