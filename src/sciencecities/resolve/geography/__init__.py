@@ -1,0 +1,1 @@
+"""Geography: institution -> place (GeoNames) -> science city (a boundary unit) -> country -> groups (DESIGN §6)."""
