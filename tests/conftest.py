@@ -44,5 +44,5 @@ def store_from_records(
         paths.append(write_jsonl(root / "institutions.jsonl", institutions))
     store = Store(root / "store")
     ingest_openalex(store, paths)
-    build(store, Settings(store=store.root, count_unaffiliated=count_unaffiliated))
+    build(store, Settings(store=store.root, edition="all-articles", count_unaffiliated=count_unaffiliated))
     return store

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from sciencecities.audit import Audit, audit  # noqa: E402
-from sciencecities.config import Settings  # noqa: E402
-from sciencecities.demo import build_demo_store, demo_store  # noqa: E402
-from sciencecities.errors import ScienceCitiesError  # noqa: E402
-from sciencecities.pipeline import build, ingest_openalex  # noqa: E402
-from sciencecities.rank.ranking import Ranking, rank  # noqa: E402
-from sciencecities.store import Store  # noqa: E402
+from sciencecities.audit import Audit, audit, edition_coverage
+from sciencecities.config import Settings
+from sciencecities.demo import build_demo_store, demo_store
+from sciencecities.errors import ScienceCitiesError
+from sciencecities.pipeline import build, ingest_openalex
+from sciencecities.rank.queries import rank, trend
+from sciencecities.rank.ranking import Ranking
+from sciencecities.store import Store
 
 __all__ = [
     "Audit",
@@ -26,6 +27,8 @@ __all__ = [
     "build",
     "build_demo_store",
     "demo_store",
+    "edition_coverage",
     "ingest_openalex",
     "rank",
+    "trend",
 ]

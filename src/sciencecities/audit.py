@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import pyarrow as pa
 from ibis import _
 
 from sciencecities import editions, engines
 from sciencecities.resolve.eligibility import skipped_works
+from sciencecities.resolve.journals import coverage, journal_sources
 from sciencecities.store import Store
 
 
@@ -21,7 +23,7 @@ class Audit:
     totals: dict[str, Any]
 
 
-def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Audit:
+def audit(store: Store, edition: str = "nature-index", *, limit: int = 20) -> Audit:
     """Quarantined records by reason, works skipped and why, unaffiliated authorships and the Share involved,
     and institutions without a country (with the Share they carry when the edition is built)."""
     con = engines.connect(store.current)
@@ -41,7 +43,13 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
         .order_by("source_file")
     )
     method = editions.load(edition)
-    skipped = skipped_works(works, method)
+    built = manifest.get("builds", {}).get(method.name)
+    if built is not None:
+        options = built["options"]
+        method = method.with_options(
+            include_flagged=options.get("include_flagged"), legacy_weights=options.get("legacy_weights")
+        )
+    skipped = skipped_works(works, journal_sources(con.table("sources"), method), method)
     sections["skipped_works"] = _rows(
         skipped.group_by("reason").agg(works=_.count()).order_by([ibis.desc("works"), "reason"])
     )
@@ -49,8 +57,8 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
         "works": works.count().to_pyarrow().as_py(),
         "quarantined": quarantine.count().to_pyarrow().as_py(),
         "quarantine_table": str(store.path("quarantine")),
-        "edition": edition,
-        "built": edition in manifest.get("builds", {}),
+        "edition": method.name,
+        "built": built is not None,
     }
     if not totals["built"]:
         sections["authorships_without_institution"] = _rows(
@@ -60,7 +68,7 @@ def audit(store: Store, edition: str = "all-articles", *, limit: int = 20) -> Au
         )
     con.disconnect()
     if totals["built"]:
-        _built_sections(store, edition, sections, totals, limit)
+        _built_sections(store, method.name, sections, totals, limit)
     return Audit(sections, totals)
 
 
@@ -119,3 +127,26 @@ def _built_sections(
 
 def _rows(expr: ibis.Table) -> list[dict[str, Any]]:
     return expr.to_pyarrow().to_pylist()  # type: ignore[no-any-return]
+
+
+def edition_coverage(store: Store, edition: str) -> pa.Table:
+    """One row per journal of an edition: the sources of the store it matched (and how), and its works and
+    eligible works (eligible only once the edition is built). Empty for editions without a journal list."""
+    method = editions.load(edition)
+    if not method.has_journal_list:
+        return pa.table({})
+    built = store.manifest().get("builds", {}).get(method.name)
+    con = engines.connect(store.current, method.name if built else None)
+    matched = journal_sources(con.table("sources"), method)
+    works = con.table("works").group_by("source_id").agg(works=_.count())
+    if built:
+        eligible = con.table("eligible_works").group_by("source_id").agg(eligible=_.count())
+        works = works.left_join(eligible, "source_id").select(
+            works.source_id, works.works, eligible=eligible.eligible.fill_null(0)
+        )
+    else:
+        works = works.mutate(eligible=ibis.literal(0))
+    per_source = {r["source_id"]: (r["works"], r["eligible"]) for r in works.to_pyarrow().to_pylist()}
+    table = coverage(method, matched.to_pyarrow(), per_source)
+    con.disconnect()
+    return table

@@ -17,11 +17,23 @@ class Settings(BaseSettings):
 
     store: Path = Field(DEFAULT_STORE, description="Store directory (Parquet tables and manifest).")
     edition: str = Field(
-        "all-articles", description="Edition: the journal set and method, by name or file path."
+        "nature-index", description="Edition: the journal set and method, by name or file path."
     )
     count_unaffiliated: bool = Field(
         False,
         description="Count authors without an institution in n_a (CWTS convention); their share is lost.",
+    )
+    include_flagged: bool | None = Field(
+        None,
+        description="Count all articles of the journals the edition counts only in part (Physical Review A/B/D, "
+        "Astronomy & Astrophysics); None takes the edition's choice.",
+    )
+    legacy_weights: bool | None = Field(
+        None,
+        description="Legacy weighted method: astronomy journals at 0.2; None takes the edition's choice.",
+    )
+    base_year: int | None = Field(
+        None, description="Base year of Adjusted Share; None takes the edition's, else the latest year."
     )
     strict: bool = Field(False, description="Exit non-zero when any record was quarantined.")
     debug: bool = Field(False, description="Show tracebacks on errors.")

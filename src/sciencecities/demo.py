@@ -21,8 +21,12 @@ def sample_files() -> Path:
     return Path(str(resources.files("sciencecities").joinpath("data/sample/openalex")))
 
 
+DEMO_EDITIONS = ("nature-index", "all-articles")
+"""Built in the demo store: the default edition first, and every article of the sample for comparison."""
+
+
 def build_demo_store(root: Path, progress: Progress | None = None) -> tuple[Store, IngestReport, BuildReport]:
-    """Create a fresh store at `root` from the sample and build the default edition.
+    """Create a fresh store at `root` from the sample and build the demo editions; report the default's build.
 
     An existing demo store there is replaced; any other non-empty directory is refused, never deleted.
     """
@@ -38,8 +42,8 @@ def build_demo_store(root: Path, progress: Progress | None = None) -> tuple[Stor
     ingest = ingest_openalex(store, [sample_files()], progress=progress)
     with store.transaction() as txn:
         txn.manifest["demo"] = True
-    built = build(store, Settings(store=root))
-    return store, ingest, built
+    built = [build(store, Settings(store=root, edition=name)) for name in DEMO_EDITIONS]
+    return store, ingest, built[0]
 
 
 _CACHED: dict[str, Store] = {}

@@ -19,17 +19,20 @@ from sciencecities.acquire.files import InputFile, Skipped, discover
 from sciencecities.config import Settings
 from sciencecities.errors import QuarantineError
 from sciencecities.measure import checks, counts, credit
-from sciencecities.resolve import eligibility
 from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
 from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
+from sciencecities.resolve import eligibility, journals, subjects
 from sciencecities.store import Store, now_iso
 from sciencecities.tables import (
+    ARTICLE_TOTALS,
     COUNTRY_YEAR,
     CREDIT,
     DERIVED,
     ELIGIBLE_WORKS,
     INSTITUTION_YEAR,
+    JOURNAL_SOURCES,
     QUARANTINE,
+    WORK_SUBJECTS,
     Table,
 )
 
@@ -164,36 +167,55 @@ class BuildReport:
     seconds: float
 
 
+def method(settings: Settings) -> editions.Edition:
+    """The edition named by the settings, with the flags that override its choices applied."""
+    return editions.load(settings.edition).with_options(
+        include_flagged=settings.include_flagged,
+        legacy_weights=settings.legacy_weights,
+        base_year=settings.base_year,
+    )
+
+
 def build(store: Store, settings: Settings) -> BuildReport:
-    """Compute the edition's derived tables (eligible works, credit, Count and Share per level and year),
-    check conservation, and commit them to the store atomically."""
+    """Compute the edition's derived tables (journal matches, eligible works and their subjects, credit, Count
+    and Share per level, subject and year, article totals), check conservation, and commit them atomically."""
     started = time.perf_counter()
-    edition = editions.load(settings.edition)
-    options = {"count_unaffiliated": settings.count_unaffiliated}
+    edition = method(settings)
+    options = {
+        "count_unaffiliated": settings.count_unaffiliated,
+        "include_flagged": edition.eligibility.include_flagged,
+        "legacy_weights": edition.weights.legacy,
+        "base_year": edition.base_year,
+    }
     store.current  # noqa: B018 - raises a StoreError with a hint when there is no store yet
     with store.transaction() as txn:
         con = engines.connect(txn.dir)
-        works, affiliations, institutions = (con.table(n) for n in ("works", "affiliations", "institutions"))
-        eligible = _materialise(
-            con, txn, ELIGIBLE_WORKS, edition.name, eligibility.eligible_works(works, affiliations, edition)
+        works, affiliations, institutions, sources = (
+            con.table(n) for n in ("works", "affiliations", "institutions", "sources")
         )
-        credit_t = _materialise(
-            con,
-            txn,
-            CREDIT,
-            edition.name,
-            credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated),
+
+        def save(table: Table, expr: Any) -> Any:
+            return _materialise(con, txn, table, edition.name, expr)
+
+        matched = save(JOURNAL_SOURCES, journals.journal_sources(sources, edition))
+        eligible = save(ELIGIBLE_WORKS, eligibility.eligible_works(works, affiliations, matched, edition))
+        topics = save(WORK_SUBJECTS, subjects.work_subjects(eligible, works, edition))
+        save(ARTICLE_TOTALS, counts.article_totals(eligible, topics))
+        credited = save(
+            CREDIT, credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated)
         )
-        inst_year = _materialise(con, txn, INSTITUTION_YEAR, edition.name, counts.institution_year(credit_t))
-        ctry_year = _materialise(
-            con, txn, COUNTRY_YEAR, edition.name, counts.country_year(credit_t, institutions)
-        )
+        inst_year = save(INSTITUTION_YEAR, counts.institution_year(credited, topics))
+        ctry_year = save(COUNTRY_YEAR, counts.country_year(credited, topics, institutions))
         summary = checks.check_conservation(
             eligible,
-            credit_t,
+            credited,
+            topics,
             {
                 "institution": (inst_year, None),
-                "country": (ctry_year, counts.unplaced_share(credit_t, institutions)),
+                "country": (
+                    ctry_year,
+                    counts.unlocated_share(credited, topics, institutions, "country_code"),
+                ),
             },
             count_unaffiliated=settings.count_unaffiliated,
         )
@@ -201,6 +223,7 @@ def build(store: Store, settings: Settings) -> BuildReport:
         txn.manifest["builds"][edition.name] = {
             "edition": edition.name,
             "edition_version": edition.version,
+            "edition_file": str(edition.origin) if edition.origin else None,
             "options": options,
             "built": now_iso(),
             "rows": rows,

@@ -167,13 +167,42 @@ CANONICAL: dict[str, Table] = {
     )
 }
 
+JOURNAL_SOURCES = Table(
+    "journal_sources",
+    "one row per source of the store matched to a journal of the edition, with how it matched",
+    ("source_id",),
+    pa.schema([("source_id", _STR), ("journal", _STR), ("matched_by", _STR), ("candidates", _I64)]),
+)
+
 ELIGIBLE_WORKS = Table(
     "eligible_works",
-    "one row per work counted by the edition, with its year and weight",
+    "one row per work counted by the edition, with its year, weight and journal",
     ("work_id",),
     pa.schema(
-        [("work_id", _STR), ("year", _I64), ("weight", _F64), ("n_affiliated", _I64), ("n_authors", _I64)]
+        [
+            ("work_id", _STR),
+            ("year", _I64),
+            ("weight", _F64),
+            ("source_id", _STR),
+            ("journal", _STR),
+            ("n_affiliated", _I64),
+            ("n_authors", _I64),
+        ]
     ),
+)
+
+WORK_SUBJECTS = Table(
+    "work_subjects",
+    "one row per eligible work and subject table it counts in (unclassified works have none)",
+    ("work_id", "subject"),
+    pa.schema([("work_id", _STR), ("subject", _STR)]),
+)
+
+ARTICLE_TOTALS = Table(
+    "article_totals",
+    "one row per subject ('all' for overall) and year: eligible articles and their summed weight, N(y)",
+    ("subject", "year"),
+    pa.schema([("subject", _STR), ("year", _I64), ("articles", _I64), ("weighted", _F64)]),
 )
 
 CREDIT = Table(
@@ -185,16 +214,30 @@ CREDIT = Table(
 
 INSTITUTION_YEAR = Table(
     "institution_year",
-    "one row per institution and publication year: Count and Share",
-    ("institution_id", "year"),
-    pa.schema([("institution_id", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
+    "one row per institution, subject ('all' for overall) and publication year: Count and Share",
+    ("institution_id", "subject", "year"),
+    pa.schema(
+        [("institution_id", _STR), ("subject", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]
+    ),
 )
 
 COUNTRY_YEAR = Table(
     "country_year",
-    "one row per country and year: Count and Share (institutions without a country are left out; audit shows them)",
-    ("country_code", "year"),
-    pa.schema([("country_code", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
+    "one row per country, subject and year: Count and Share (institutions without a country are left out; "
+    "audit shows them)",
+    ("country_code", "subject", "year"),
+    pa.schema([("country_code", _STR), ("subject", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
 )
 
-DERIVED: dict[str, Table] = {t.name: t for t in (ELIGIBLE_WORKS, CREDIT, INSTITUTION_YEAR, COUNTRY_YEAR)}
+DERIVED: dict[str, Table] = {
+    t.name: t
+    for t in (
+        JOURNAL_SOURCES,
+        ELIGIBLE_WORKS,
+        WORK_SUBJECTS,
+        ARTICLE_TOTALS,
+        CREDIT,
+        INSTITUTION_YEAR,
+        COUNTRY_YEAR,
+    )
+}

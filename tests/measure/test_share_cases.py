@@ -17,7 +17,7 @@ CASES = sorted((Path(__file__).parent.parent / "cases").glob("*.yaml"))
 
 
 def _by_id(store: Store, level: str, years: tuple[int, int] | None = None) -> dict[object, tuple[int, float]]:
-    table = rank(store, level=level, years=years).table.to_pylist()
+    table = rank(store, level=level, years=years, edition="all-articles").table.to_pylist()
     return {row["id"]: (row["count"], row["share"]) for row in table}
 
 
@@ -59,7 +59,7 @@ def test_count_unaffiliated_on_sample_loses_exactly_the_unaffiliated_share(demo:
 
     copy = Store(tmp_path / "copy")
     shutil.copytree(demo.root, copy.root)
-    build(copy, Settings(store=copy.root, count_unaffiliated=True))
+    build(copy, Settings(store=copy.root, edition="all-articles", count_unaffiliated=True))
     sample = sample_files()
     works = load_jsonl(sample / "works_academic_explorer.jsonl.gz")
     institutions = load_jsonl(sample / "institutions_academic_explorer.jsonl.gz")
@@ -72,7 +72,7 @@ def test_count_unaffiliated_on_sample_loses_exactly_the_unaffiliated_share(demo:
     lost = sum(v[1] for v in engine.values())
     assert lost < full
     manifest = copy.manifest()["builds"]["all-articles"]
-    assert manifest["options"] == {"count_unaffiliated": True}
+    assert manifest["options"]["count_unaffiliated"] is True
     assert math.isclose(manifest["checks"]["total_share"], lost, abs_tol=1e-9)
 
 
@@ -100,5 +100,5 @@ def test_work_without_authors_gives_nothing_and_is_audited(tmp_path: Path) -> No
 
     store = store_from_records(tmp_path, [_work("W1", []), _work("W2", [["I1"]])])
     assert _by_id(store, "institution") == {"I1": (1, 1.0)}
-    skipped = {r["reason"]: r["works"] for r in audit(store).sections["skipped_works"]}
+    skipped = {r["reason"]: r["works"] for r in audit(store, "all-articles").sections["skipped_works"]}
     assert skipped["no authors"] == 1

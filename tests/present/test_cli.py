@@ -16,6 +16,7 @@ from conftest import write_jsonl
 
 from sciencecities import Store, rank
 from sciencecities.demo import sample_files
+from sciencecities.rank.ranking import COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -39,9 +40,11 @@ def test_demo_prints_rankings_and_writes_outputs(demo_cli: tuple[Path, subproces
     assert "Top 10 countries" in result.stdout and "United States" in result.stdout
     assert "Harvard University" in result.stdout
     assert str(root) in result.stdout
-    with (root / "outputs" / "country_ranking.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert rows[0]["id"] == "US" and len(rows) > 10
+    assert "Leading country per subject" in result.stdout and "Health Sciences" in result.stdout
+    for edition in ("nature-index", "all-articles"):
+        with (root / "outputs" / f"{edition}_country_ranking.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert rows[0]["id"] == "US" and len(rows) > 10
 
 
 def test_demo_again_replaces_its_store_but_refuses_other_folders(tmp_path: Path,
@@ -62,7 +65,7 @@ def test_rank_csv_has_the_documented_columns_and_matches_the_api(demo_cli: tuple
         result = cli("rank", "--store", str(root), "--level", level, "--years", "1900-2100", "--format", "csv")
         assert result.returncode == 0, result.stderr
         rows = list(csv.DictReader(io.StringIO(result.stdout)))
-        assert list(rows[0]) == ["rank", "id", "name", "country_code", "count", "share"]
+        assert list(rows[0]) == list(COLUMNS)
         api = rank(Store(root), level=level, years=(1900, 2100)).table.to_pylist()
         assert len(rows) == len(api)
         for got, want in zip(rows, api, strict=True):
@@ -77,7 +80,9 @@ def test_rank_json_and_parquet_carry_the_method(demo_cli: tuple[Path, object], t
                  "--format", "json", "--out", str(out))
     assert result.returncode == 0, result.stderr
     payload = json.loads(out.read_text())
-    assert payload["meta"]["edition"] == "all-articles" and payload["meta"]["years"] == [2020, 2020]
+    meta = payload["meta"]
+    assert meta["edition"] == "nature-index" and meta["years"] == [2020, 2020]
+    assert meta["previous_years"] == [2019, 2019] and meta["subject"] == "all"
     assert 1 <= len(payload["data"]) and all(r["rank"] <= 5 for r in payload["data"])
     parquet = tmp_path / "r.parquet"
     assert cli("rank", "--store", str(root), "--format", "parquet", "--out", str(parquet)).returncode == 0
@@ -96,7 +101,8 @@ def test_store_from_environment_and_ingest_then_rank_builds_on_demand(tmp_path: 
     ranked = cli("rank", "--level", "country", "--format", "csv", env=env)
     assert ranked.returncode == 0, ranked.stderr
     assert "building it now" in ranked.stderr
-    assert ranked.stdout.splitlines()[1].startswith("1,US,United States,US,")
+    first = next(csv.DictReader(io.StringIO(ranked.stdout)))
+    assert (first["rank"], first["id"], first["name"]) == ("1", "US", "United States")
 
 
 def test_quarantine_is_reported_and_strict_fails(tmp_path: Path) -> None:

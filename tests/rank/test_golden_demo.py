@@ -13,7 +13,7 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 
 
 def _rows(store: Store, level: str) -> list[list[str]]:
-    table = rank(store, level=level, top=10).table.to_pylist()
+    table = rank(store, level=level, top=10, edition="all-articles").table.to_pylist()
     return [[str(r["rank"]), r["id"], r["name"], str(r["count"]), f"{r['share']:.9f}"] for r in table]
 
 

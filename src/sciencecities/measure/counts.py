@@ -1,28 +1,59 @@
-"""Builds `institution_year` and `country_year`: Count and Share per entity and year, dedup-first."""
+"""Builds the per-level tables (`institution_year`, `country_year`) and `article_totals`, dedup-first.
+
+Every table holds the overall rows (subject 'all') and one set of rows per subject: an article counts in each
+subject table its journal (or topic) names, with its full weight (DESIGN §5).
+"""
 
 from __future__ import annotations
 
 import ibis
 from ibis import _
 
+from sciencecities.resolve.subjects import ALL
 
-def institution_year(credit: ibis.Table) -> ibis.Table:
+
+def _with_subjects(rows: ibis.Table, work_subjects: ibis.Table) -> ibis.Table:
+    """Each row once as subject 'all' and once per subject of its work."""
+    overall = rows.mutate(subject=ibis.literal(ALL))
+    by_subject = rows.join(work_subjects, "work_id")
+    return overall.union(by_subject.select(*overall.columns))
+
+
+def institution_year(credit: ibis.Table, work_subjects: ibis.Table) -> ibis.Table:
     """Count = works with the institution; Share = sum of its credit (credit is already one row per work)."""
-    return credit.group_by(["institution_id", "year"]).agg(count=_.count(), share=_.share.sum())
+    rows = _with_subjects(credit, work_subjects)
+    return rows.group_by(["institution_id", "subject", "year"]).agg(count=_.count(), share=_.share.sum())
 
 
-def country_year(credit: ibis.Table, institutions: ibis.Table) -> ibis.Table:
-    """Collapse credit to (work, country) first, then count distinct works and sum Share per country."""
-    located = credit.join(institutions.select("institution_id", "country_code"), "institution_id", how="left")
+def located_year(credit: ibis.Table, work_subjects: ibis.Table, located: ibis.Table, key: str) -> ibis.Table:
+    """Count and Share per `key` (a column of `located`, keyed by institution_id), subject and year.
+
+    Collapses credit to (work, entity) first, so Count is distinct articles; institutions whose `key` is null
+    are left out (see `unlocated_share`).
+    """
+    joined = credit.join(located.select("institution_id", key), "institution_id")
     per_work = (
-        located.filter(located.country_code.notnull())
-        .group_by(["work_id", "year", "country_code"])
-        .agg(share=_.share.sum())
+        joined.filter(joined[key].notnull()).group_by(["work_id", "year", key]).agg(share=_.share.sum())
     )
-    return per_work.group_by(["country_code", "year"]).agg(count=_.count(), share=_.share.sum())
+    rows = _with_subjects(per_work, work_subjects)
+    return rows.group_by([key, "subject", "year"]).agg(count=_.count(), share=_.share.sum())
 
 
-def unplaced_share(credit: ibis.Table, institutions: ibis.Table) -> ibis.Table:
-    """Share per year of institutions without a country (left out of country tables; shown by audit)."""
-    located = credit.join(institutions.select("institution_id", "country_code"), "institution_id", how="left")
-    return located.filter(located.country_code.isnull()).group_by("year").agg(share=_.share.sum())
+def country_year(credit: ibis.Table, work_subjects: ibis.Table, institutions: ibis.Table) -> ibis.Table:
+    """Count and Share per country of the institutions, subject and year."""
+    return located_year(credit, work_subjects, institutions, "country_code")
+
+
+def unlocated_share(
+    credit: ibis.Table, work_subjects: ibis.Table, located: ibis.Table, key: str
+) -> ibis.Table:
+    """Share per subject and year of institutions with no `key` (left out of that level; shown by audit)."""
+    joined = credit.join(located.select("institution_id", key), "institution_id", how="left")
+    lost = joined.filter(joined[key].isnull()).select("work_id", "year", "share")
+    return _with_subjects(lost, work_subjects).group_by(["subject", "year"]).agg(share=_.share.sum())
+
+
+def article_totals(eligible: ibis.Table, work_subjects: ibis.Table) -> ibis.Table:
+    """N(y) per subject: eligible articles and their summed weight, the denominator of Adjusted Share."""
+    rows = _with_subjects(eligible.select("work_id", "year", "weight"), work_subjects)
+    return rows.group_by(["subject", "year"]).agg(articles=_.count(), weighted=_.weight.sum())

@@ -1,4 +1,5 @@
-"""Rankings: Count and Share per entity over a year window, ordered by the rule of DESIGN §4."""
+"""Rankings: Count, Share and Adjusted Share per entity over a window of years, with the previous window's rank
+and the change in Adjusted Share; ordered by the rule of DESIGN §4."""
 
 from __future__ import annotations
 
@@ -12,7 +13,21 @@ from ibis import _
 LEVELS = ("institution", "country")
 """The levels that can be ranked (cities and metros come with geography)."""
 
-COLUMNS = ("rank", "id", "name", "country_code", "count", "share")
+COLUMNS = (
+    "rank",
+    "previous_rank",
+    "id",
+    "name",
+    "country_code",
+    "count",
+    "share",
+    "adjusted_share",
+    "adjusted_share_previous",
+    "change",
+)
+TREND_COLUMNS = ("id", "name", "country_code", "year", "rank", "count", "share", "adjusted_share")
+
+Years = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -23,93 +38,112 @@ class Ranking:
     meta: dict[str, Any]
 
 
-def apply_ranking_rule(table: ibis.Table) -> ibis.Table:
-    """Rank by Share rounded to 1e-9, then Count; ties in both share a rank (1, 2, 2, 4); name orders ties."""
+def apply_ranking_rule(table: ibis.Table, partition: str | None = None) -> ibis.Table:
+    """Rank by Share rounded to 1e-9, then Count; ties in both share a rank (1, 2, 2, 4); name orders ties.
+
+    With `partition` (e.g. 'year'), each partition is ranked on its own.
+    """
     share_key = table.share.round(9)
-    rank = ibis.rank().over(order_by=[share_key.desc(), table["count"].desc()]) + 1
-    return table.mutate(rank=rank.cast("int64")).order_by(["rank", "name", "id"])
+    window = ibis.window(
+        group_by=[partition] if partition else None, order_by=[share_key.desc(), table["count"].desc()]
+    )
+    rank = ibis.rank().over(window) + 1
+    ordered = [partition, "rank", "name", "id"] if partition else ["rank", "name", "id"]
+    return table.mutate(rank=rank.cast("int64")).order_by(ordered)
 
 
-def window(metrics: ibis.Table, key: str, years: tuple[int, int] | None) -> ibis.Table:
-    """Sum Count and Share of a per-year table over `years` (inclusive; all years when None).
+def adjusted(per_year: ibis.Table, totals: ibis.Table, subject: str, base_year: int) -> ibis.Table:
+    """The subject's rows with `adjusted_share` = Share(E, y) * N(B) / N(y) (DESIGN §4), N from `totals`;
+    null when the subject has no articles in the base year."""
+    rows = per_year.filter(per_year.subject == subject)
+    n = totals.filter(totals.subject == subject).select("year", n_year=_.weighted)
+    n_base = n.filter(n.year == base_year).n_year.max()
+    joined = rows.join(n, "year")
+    return joined.mutate(adjusted_share=joined.share * n_base / joined.n_year)
+
+
+def window(metrics: ibis.Table, key: str, years: Years | None) -> ibis.Table:
+    """Sum Count, Share and Adjusted Share of a per-year table over `years` (inclusive; all when None).
 
     Counts add up across years because each work has one year; they never add up across levels.
     """
     if years is not None:
         metrics = metrics.filter(metrics.year.between(years[0], years[1]))
-    return metrics.group_by(key).agg(count=_["count"].sum(), share=_.share.sum())
+    return metrics.group_by(key).agg(
+        count=_["count"].sum(), share=_.share.sum(), adjusted_share=_.adjusted_share.sum()
+    )
 
 
-def ranking(per_year: ibis.Table, key: str, names: ibis.Table, years: tuple[int, int] | None) -> ibis.Table:
-    """Sum a per-year table over `years`, attach name and country from `names` (keyed by `key`), and rank.
-
-    `names` has columns `key`, `name` and `country_code`; an entity without a name shows its id.
-    """
-    totals = window(per_year, key, years)
-    named = totals.join(names, key, how="left").select(
+def _named(totals: ibis.Table, key: str, names: ibis.Table) -> ibis.Table:
+    named = totals.join(names, key, how="left")
+    return named.select(
         id=totals[key],
         name=names.name.fill_null(totals[key]),
         country_code=totals[key] if key == "country_code" else names.country_code,
         count=totals["count"],
         share=totals.share,
+        adjusted_share=totals.adjusted_share,
     )
-    return apply_ranking_rule(named).select(*COLUMNS)
 
 
-def rank(
-    store: Any,
-    *,
-    level: str = "institution",
-    years: tuple[int, int] | None = None,
-    edition: str = "all-articles",
-    top: int | None = None,
-) -> Ranking:
-    """Rank institutions or countries of a built edition over a window of years.
+def ranking(
+    per_year: ibis.Table,
+    key: str,
+    names: ibis.Table,
+    years: Years | None,
+    previous: Years | None = None,
+) -> ibis.Table:
+    """Rank the window `years` of a per-year table (with adjusted_share); beside it the rank and Adjusted
+    Share of the window `previous`, and the change `adjusted_share / adjusted_share_previous - 1`.
 
-    Examples
-    --------
-    >>> from sciencecities import demo_store, rank
-    >>> r = rank(demo_store(), level="country", top=3)
-    >>> r.table.column_names
-    ['rank', 'id', 'name', 'country_code', 'count', 'share']
+    `names` has columns `key`, `name` and `country_code`; an entity without a name shows its id.
     """
-    from sciencecities import engines
-    from sciencecities.countries import countries
-    from sciencecities.errors import InputError, StoreError
+    current = apply_ranking_rule(_named(window(per_year, key, years), key, names))
+    if previous is None:
+        return current.select(
+            "rank",
+            previous_rank=ibis.null("int64"),
+            id=_.id,
+            name=_.name,
+            country_code=_.country_code,
+            count=_["count"],
+            share=_.share,
+            adjusted_share=_.adjusted_share,
+            adjusted_share_previous=ibis.null("float64"),
+            change=ibis.null("float64"),
+        ).order_by(["rank", "name", "id"])
+    before = apply_ranking_rule(_named(window(per_year, key, previous), key, names)).select(
+        id_before=_.id, previous_rank=_["rank"], adjusted_share_previous=_.adjusted_share
+    )
+    joined = current.left_join(before, current.id == before.id_before)
+    change = ibis.ifelse(
+        joined.adjusted_share_previous > 0,
+        joined.adjusted_share / joined.adjusted_share_previous - 1,
+        ibis.null("float64"),
+    )
+    return joined.select(*COLUMNS[:-1], change=change).order_by(["rank", "name", "id"])
 
-    if level not in LEVELS:
-        raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
-    if years is not None and years[0] > years[1]:
-        raise InputError(
-            f"the window {years[0]}-{years[1]} is empty", "give the first year first, e.g. 2015-2024"
-        )
-    manifest = store.manifest()
-    built = manifest.get("builds", {}).get(edition)
-    if built is None:
-        raise StoreError(
-            f"edition {edition!r} is not built in {store.root}",
-            f"run `sciencecities build --edition {edition}`",
-        )
-    con = engines.connect(store.current, edition)
-    if level == "institution":
-        names = con.table("institutions").select("institution_id", "name", "country_code")
-        expr = ranking(con.table("institution_year"), "institution_id", names, years)
-    else:
-        names = ibis.memtable(countries()).select("country_code", "name")
-        expr = ranking(con.table("country_year"), "country_code", names, years)
-    if top is not None:
-        expr = expr.filter(expr["rank"] <= top)
-    table = expr.to_pyarrow()
-    con.disconnect()
-    meta = {
-        "level": level,
-        "years": list(years) if years else "all",
-        "edition": edition,
-        "options": built["options"],
-        "built": built["built"],
-        "store": str(store.root),
-        "store_version": manifest["version"],
-        "sciencecities_version": manifest.get("sciencecities_version"),
-        "ranking_rule": "Share rounded to 1e-9, then Count; ties share a rank",
-    }
-    return Ranking(table, meta)
+
+def trend(per_year: ibis.Table, key: str, names: ibis.Table, years: Years | None) -> ibis.Table:
+    """One row per entity and year: rank within the year, Count, Share and Adjusted Share."""
+    if years is not None:
+        per_year = per_year.filter(per_year.year.between(years[0], years[1]))
+    named = per_year.join(names, key, how="left")
+    rows = named.select(
+        id=per_year[key],
+        name=names.name.fill_null(per_year[key]),
+        country_code=per_year[key] if key == "country_code" else names.country_code,
+        year=per_year.year,
+        count=per_year["count"],
+        share=per_year.share,
+        adjusted_share=per_year.adjusted_share,
+    )
+    return apply_ranking_rule(rows, partition="year").select(*TREND_COLUMNS).order_by(["id", "year"])
+
+
+def previous_window(years: Years | None, vs: Years | None = None) -> Years | None:
+    """The window to compare with: `vs` when given, else the window of the same length just before."""
+    if vs is not None or years is None:
+        return vs
+    length = years[1] - years[0] + 1
+    return (years[0] - length, years[1] - length)

@@ -13,14 +13,19 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sciencecities import __version__
+from sciencecities import editions as edition_files
 from sciencecities.acquire.files import InputFile
 from sciencecities.audit import audit as run_audit
+from sciencecities.audit import edition_coverage
 from sciencecities.config import Settings
-from sciencecities.demo import DEFAULT_DEMO_STORE, build_demo_store
+from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_store
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
-from sciencecities.pipeline import IngestReport, build as run_build, ingest_openalex
+from sciencecities.pipeline import IngestReport, ingest_openalex
+from sciencecities.pipeline import build as run_build
 from sciencecities.present.export import Format, rich_table, write
-from sciencecities.rank.ranking import LEVELS, rank as run_rank
+from sciencecities.rank.queries import rank as run_rank
+from sciencecities.rank.queries import trend as run_trend
+from sciencecities.rank.ranking import LEVELS, Ranking
 from sciencecities.store import Store
 
 app = typer.Typer(
@@ -43,8 +48,20 @@ StoreOpt = Annotated[
     typer.Option("--store", help="Store directory [env SCIENCECITIES_STORE; default ./sciencecities-data]."),
 ]
 EditionOpt = Annotated[
-    str, typer.Option("--edition", help="Edition (method): a shipped name or a .yaml file.")
+    str | None,
+    typer.Option(
+        "--edition", help="Edition (method): a shipped name or a .yaml file [default: nature-index]."
+    ),
 ]
+SubjectOpt = Annotated[
+    str | None, typer.Option("--subject", help="A subject of the edition (id or name); default overall.")
+]
+YearOpt = Annotated[int | None, typer.Option("--year", help="One publication year.")]
+YearsOpt = Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")]
+BaseYearOpt = Annotated[
+    int | None, typer.Option("--base-year", help="Base year of Adjusted Share [default: the latest year].")
+]
+LevelOpt = Annotated[str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
@@ -154,7 +171,7 @@ def _print_ingest(report: IngestReport) -> None:
 @app.command("build")
 def build_cmd(
     store: StoreOpt = None,
-    edition: EditionOpt = "all-articles",
+    edition: EditionOpt = None,
     count_unaffiliated: Annotated[
         bool,
         typer.Option(
@@ -162,9 +179,31 @@ def build_cmd(
             help="Count authors without institution in n_a (CWTS); their share is lost.",
         ),
     ] = False,
+    include_flagged: Annotated[
+        bool | None,
+        typer.Option(
+            "--include-flagged/--exclude-flagged",
+            help="Count all articles of Physical Review A/B/D and Astronomy & Astrophysics (the Nature Index "
+            "counts only flagged ones) [default: the edition's choice, exclude].",
+        ),
+    ] = None,
+    legacy_weights: Annotated[
+        bool | None,
+        typer.Option(
+            "--legacy-weights/--unit-weights", help="Legacy weighted method: astronomy journals x 0.2."
+        ),
+    ] = None,
+    base_year: BaseYearOpt = None,
 ) -> None:
-    """Compute credit, Count and Share per institution and country and year; check Share conservation."""
-    conf = settings(store=store, edition=edition, count_unaffiliated=count_unaffiliated or None)
+    """Compute eligible works, subjects, credit, Count and Share per level, subject and year; check conservation."""
+    conf = settings(
+        store=store,
+        edition=edition,
+        count_unaffiliated=count_unaffiliated or None,
+        include_flagged=include_flagged,
+        legacy_weights=legacy_weights,
+        base_year=base_year,
+    )
     with err.status(f"building edition {conf.edition}"):
         report = run_build(Store(conf.store), conf)
     rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
@@ -195,41 +234,182 @@ def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
     return (first, last)
 
 
+def _ensure_built(data: Store, conf: Settings) -> str:
+    """The edition's name, building it first when the store has not built it yet."""
+    name = edition_files.load(conf.edition).name
+    if name not in data.manifest().get("builds", {}):
+        err.print(f"edition {name} is not built yet: building it now")
+        run_build(data, conf)
+    return name
+
+
+def _terminal_view(ranking: Ranking) -> Any:
+    """The ranking as shown in the terminal: comparison columns only when there is a comparison, change in %."""
+    import pyarrow as pa
+
+    table = ranking.table
+    if ranking.meta.get("previous_years") is None:
+        return table.drop_columns(["previous_rank", "adjusted_share_previous", "change"])
+    change = [None if v is None else f"{v:+.1%}" for v in table.column("change").to_pylist()]
+    return table.drop_columns(["change"]).append_column("change", pa.array(change, pa.string()))
+
+
+def _span(years: tuple[int, int] | None) -> str:
+    if years is None:
+        return "all years"
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
+
+
 @app.command("rank")
 def rank_cmd(
-    level: Annotated[
-        str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")
-    ] = "institution",
-    year: Annotated[int | None, typer.Option("--year", help="One publication year.")] = None,
-    years: Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")] = None,
+    level: LevelOpt = "institution",
+    year: YearOpt = None,
+    years: YearsOpt = None,
+    subject: SubjectOpt = None,
+    vs: Annotated[
+        str | None,
+        typer.Option("--vs", help="Compare with this year or window [default: the one just before]."),
+    ] = None,
+    base_year: BaseYearOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Only ranks 1..N (ties at N included).")] = None,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
-    edition: EditionOpt = "all-articles",
+    edition: EditionOpt = None,
 ) -> None:
-    """Rank institutions or countries by Share (fractional counting), with Count."""
+    """Rank by Share (fractional counting), with Count, Adjusted Share, previous rank and change."""
     conf = settings(store=store, edition=edition)
     window = parse_years(year, years)
+    compare = parse_years(None, vs) if vs is not None else None
+    if compare is not None and window is None:
+        raise InputError("--vs needs --year or --years", "e.g. --year 2024 --vs 2020")
     data = Store(conf.store)
-    if conf.edition not in data.manifest().get("builds", {}):
-        err.print(f"edition {conf.edition} is not built yet: building it now")
-        run_build(data, conf)
+    name = _ensure_built(data, conf)
     shown = top if top is not None or fmt is not Format.table else 25
-    ranking = run_rank(data, level=level, years=window, edition=conf.edition, top=shown)
-    span = f"{window[0]}-{window[1]}" if window else "all years"
-    title = f"{level} ranking, {conf.edition}, {span} (store {data.root})"
-    write(ranking.table, fmt, out_file, ranking.meta, out, title)
+    ranking = run_rank(
+        data,
+        level=level,
+        years=window,
+        subject=subject,
+        edition=name,
+        top=shown,
+        vs=compare,
+        base_year=base_year,
+    )
+    meta = ranking.meta
+    title = f"{level} ranking, {name}, {meta['subject']}, {_span(window)}"
+    if meta["previous_years"]:
+        title += f" vs {_span(tuple(meta['previous_years']))}"
+    title += f"; Adjusted Share to {meta['base_year']} (store {data.root})"
+    table = _terminal_view(ranking) if fmt is Format.table else ranking.table
+    write(table, fmt, out_file, meta, out, title)
     if fmt is Format.table and top is None:
         err.print("showing ranks 1-25; use --top N, or --format csv for all")
+    if fmt is Format.table and window is None:
+        err.print("all years summed; give --year Y for previous rank and change in Adjusted Share")
     if out_file is not None:
         err.print(f"wrote {ranking.table.num_rows} rows to {out_file}")
+
+
+@app.command("trend")
+def trend_cmd(
+    level: LevelOpt = "country",
+    years: YearsOpt = None,
+    subject: SubjectOpt = None,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="An entity id to follow (repeatable), e.g. US or I136199984."),
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", help="Follow the entities ranked 1..N in the last year.")
+    ] = None,
+    base_year: BaseYearOpt = None,
+    fmt: FormatOpt = Format.table,
+    out_file: OutOpt = None,
+    store: StoreOpt = None,
+    edition: EditionOpt = None,
+) -> None:
+    """Share, Adjusted Share, Count and rank per entity and year."""
+    conf = settings(store=store, edition=edition)
+    window = parse_years(None, years)
+    data = Store(conf.store)
+    name = _ensure_built(data, conf)
+    if entity is None and top is None:
+        top = 10
+    result = run_trend(
+        data,
+        level=level,
+        years=window,
+        subject=subject,
+        edition=name,
+        ids=entity,
+        top=top,
+        base_year=base_year,
+    )
+    meta = result.meta
+    title = (
+        f"{level} trend, {name}, {meta['subject']}, {_span(window)}; Adjusted Share to {meta['base_year']}"
+    )
+    write(result.table, fmt, out_file, meta, out, title)
+    if out_file is not None:
+        err.print(f"wrote {result.table.num_rows} rows to {out_file}")
+
+
+@app.command("editions")
+def editions_cmd(
+    name: Annotated[
+        str | None, typer.Argument(help="Show the journal coverage of this edition (name or .yaml).")
+    ] = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+    out_file: OutOpt = None,
+) -> None:
+    """List the editions and, for the store, how many of each one's journals it holds; or one edition's journals."""
+    import pyarrow as pa
+
+    conf = settings(store=store)
+    data = Store(conf.store)
+    has_store = data.exists
+    if name is not None:
+        if not has_store:
+            raise InputError(f"no store at {data.root}", "give --store DIR, or ingest records first")
+        table = edition_coverage(data, name)
+        if table.num_rows == 0:
+            err.print(f"edition {name} counts every source: it has no journal list")
+            return
+        write(table, fmt, out_file, {"edition": name, "store": str(data.root)}, out, f"journals of {name}")
+        found = sum(table.column("found").to_pylist())
+        err.print(f"{found} of {table.num_rows} journals found in {data.root}")
+        return
+    rows = []
+    builds = data.manifest().get("builds", {}) if has_store else {}
+    for shipped_name in edition_files.shipped():
+        method = edition_files.load(shipped_name)
+        row: dict[str, Any] = {
+            "edition": method.name,
+            "version": method.version,
+            "title": method.title,
+            "journals": len(method.journal_list()) if method.has_journal_list else "all",
+            "subjects": ", ".join(method.subjects) or "-",
+            "built": method.name in builds,
+        }
+        if has_store and method.has_journal_list:
+            coverage = edition_coverage(data, method.name)
+            row["found_in_store"] = sum(coverage.column("found").to_pylist())
+        rows.append(row)
+    table = pa.Table.from_pylist(rows)
+    write(table, fmt, out_file, {"store": str(data.root) if has_store else None}, out, "editions")
+    if fmt is Format.table:
+        err.print(
+            "`sciencecities editions NAME` lists one edition's journals and how they matched; "
+            "your own edition: a .yaml file (see docs/editions.md)"
+        )
 
 
 @app.command("audit")
 def audit_cmd(
     store: StoreOpt = None,
-    edition: EditionOpt = "all-articles",
+    edition: EditionOpt = None,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
 ) -> None:
@@ -284,20 +464,40 @@ def demo_cmd(
         data, ingest, built = build_demo_store(store)
     err.print(
         f"ingested {ingest.taken:,} records ({ingest.quarantined} quarantined); built {built.edition}: "
-        f"{built.rows['eligible_works']} eligible articles, conservation {built.checks['conservation']}"
+        f"{built.rows['eligible_works']} eligible articles in {built.rows['journal_sources']} journal sources, "
+        f"conservation {built.checks['conservation']}"
     )
     outputs = data.root / "outputs"
     outputs.mkdir(exist_ok=True)
-    for level in ("institution", "country"):
-        ranking = run_rank(data, level=level, edition=built.edition, top=top)
-        out.print(
-            rich_table(ranking.table, f"Top {top} {_PLURAL[level]} by Share, {built.edition}, all years")
+    written = []
+    for name in DEMO_EDITIONS:
+        for level in ("institution", "country"):
+            ranking = run_rank(data, level=level, edition=name, top=top)
+            view = _terminal_view(ranking)
+            out.print(rich_table(view, f"Top {top} {_PLURAL[level]} by Share, {name}, all years"))
+            full = run_rank(data, level=level, edition=name)
+            path = outputs / f"{name}_{level}_ranking.csv"
+            write(full.table, Format.csv, path, full.meta, out)
+            written.append(path)
+    method = edition_files.load(built.edition)
+    leaders = []
+    for sid, label in method.subjects.items():
+        first = run_rank(data, level="country", subject=sid, edition=built.edition, top=1).table.to_pylist()
+        leaders.append(
+            {
+                "subject": label,
+                "leader": ", ".join(r["name"] for r in first) or "-",
+                "share": first[0]["share"] if first else None,
+            }
         )
-        full = run_rank(data, level=level, edition=built.edition)
-        write(full.table, Format.csv, outputs / f"{level}_ranking.csv", full.meta, out)
+    import pyarrow as pa
+
+    out.print(rich_table(pa.Table.from_pylist(leaders), f"Leading country per subject, {built.edition}"))
     out.print(f"store: {data.root}")
-    out.print(f"outputs: {outputs}/institution_ranking.csv, {outputs}/country_ranking.csv")
-    out.print(f"next: sciencecities rank --store {data.root} --level country --years 2015-2024")
+    out.print("outputs: " + ", ".join(str(p) for p in written))
+    out.print(
+        f"next: sciencecities rank --store {data.root} --level country --year 2024 --subject health-sciences"
+    )
 
 
 def run() -> None:

@@ -1,0 +1,173 @@
+"""The ranking verbs of the Python API: `rank` and `trend` read a built edition of a store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from sciencecities import editions, engines
+from sciencecities.countries import countries
+from sciencecities.errors import InputError, StoreError
+from sciencecities.rank.ranking import (
+    LEVELS,
+    Ranking,
+    Years,
+    adjusted,
+    previous_window,
+    ranking,
+)
+from sciencecities.rank.ranking import (
+    trend as trend_rows,
+)
+from sciencecities.resolve.subjects import ALL
+from sciencecities.store import Store
+
+
+def built_edition(store: Store, edition: str) -> tuple[dict[str, Any], editions.Edition]:
+    """The manifest entry of a built edition (by name or edition file) and the edition itself."""
+    name = editions.load(edition).name if edition.endswith((".yaml", ".yml")) else edition
+    built = store.manifest().get("builds", {}).get(name)
+    if built is None:
+        raise StoreError(
+            f"edition {name!r} is not built in {store.root}", f"run `sciencecities build --edition {edition}`"
+        )
+    return built, editions.load(built.get("edition_file") or name)
+
+
+def subject_id(edition: editions.Edition, subject: str | None) -> str:
+    """The edition's subject id for an id or display name (any case); None or 'all' is the overall table."""
+    if subject is None or subject.strip().lower() in (ALL, "overall"):
+        return ALL
+    wanted = subject.strip().lower().replace("_", "-")
+    for sid, label in edition.subjects.items():
+        if wanted in (sid.lower(), label.lower()):
+            return sid
+    choices = ", ".join(edition.subjects) or "none: this edition has no subjects"
+    raise InputError(f"edition {edition.name!r} has no subject {subject!r}", f"use one of: {choices}")
+
+
+def _level(con: BaseBackend, level: str) -> tuple[ibis.Table, str, ibis.Table]:
+    if level == "institution":
+        names = con.table("institutions").select("institution_id", "name", "country_code")
+        return con.table("institution_year"), "institution_id", names
+    if level == "country":
+        names = ibis.memtable(countries()).select("country_code", "name")
+        return con.table("country_year"), "country_code", names
+    raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
+
+
+def _check_window(years: Years | None, what: str = "window") -> None:
+    if years is not None and years[0] > years[1]:
+        raise InputError(
+            f"the {what} {years[0]}-{years[1]} is empty", "give the first year first, e.g. 2015-2024"
+        )
+
+
+def _base_year(con: BaseBackend, edition: editions.Edition, base_year: int | None) -> int | None:
+    """The base year asked for, else the edition's, else the latest year with eligible articles."""
+    if base_year is not None:
+        return base_year
+    if edition.base_year is not None:
+        return edition.base_year
+    totals = con.table("article_totals")
+    return totals.filter(totals.subject == ALL).year.max().to_pyarrow().as_py()
+
+
+def _meta(store: Store, built: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    manifest = store.manifest()
+    return {
+        **fields,
+        "edition": built["edition"],
+        "edition_version": built.get("edition_version"),
+        "options": built["options"],
+        "built": built["built"],
+        "store": str(store.root),
+        "store_version": manifest["version"],
+        "sciencecities_version": manifest.get("sciencecities_version"),
+        "ranking_rule": "Share rounded to 1e-9, then Count; ties share a rank",
+    }
+
+
+def rank(
+    store: Store,
+    *,
+    level: str = "institution",
+    years: Years | None = None,
+    subject: str | None = None,
+    edition: str = "nature-index",
+    top: int | None = None,
+    vs: Years | None = None,
+    base_year: int | None = None,
+) -> Ranking:
+    """Rank institutions or countries of a built edition over a window of years, overall or in one subject.
+
+    Beside Count and Share: Adjusted Share to the base year, and, when a window is given, the rank and
+    Adjusted Share of the previous window (`vs`, else the same length just before) and the change.
+
+    Examples
+    --------
+    >>> from sciencecities import demo_store, rank
+    >>> r = rank(demo_store(), level="country", top=3)
+    >>> r.table.column_names[:4]
+    ['rank', 'previous_rank', 'id', 'name']
+    """
+    _check_window(years)
+    _check_window(vs, "comparison window")
+    built, method = built_edition(store, edition)
+    sid = subject_id(method, subject)
+    con = engines.connect(store.current, built["edition"])
+    per_year, key, names = _level(con, level)
+    base = _base_year(con, method, base_year)
+    previous = previous_window(years, vs)
+    metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
+    expr = ranking(metrics, key, names, years, previous)
+    if top is not None:
+        expr = expr.filter(expr["rank"] <= top)
+    table = expr.to_pyarrow()
+    con.disconnect()
+    meta = _meta(
+        store,
+        built,
+        level=level,
+        subject=sid,
+        years=list(years) if years else "all",
+        previous_years=list(previous) if previous else None,
+        base_year=base,
+    )
+    return Ranking(table, meta)
+
+
+def trend(
+    store: Store,
+    *,
+    level: str = "institution",
+    years: Years | None = None,
+    subject: str | None = None,
+    edition: str = "nature-index",
+    ids: list[str] | None = None,
+    top: int | None = None,
+    base_year: int | None = None,
+) -> Ranking:
+    """Share, Adjusted Share, Count and rank per entity and year; `ids` picks entities, `top` keeps those
+    ranked 1..top in the window's last year (both: either)."""
+    _check_window(years)
+    built, method = built_edition(store, edition)
+    sid = subject_id(method, subject)
+    con = engines.connect(store.current, built["edition"])
+    per_year, key, names = _level(con, level)
+    base = _base_year(con, method, base_year)
+    metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
+    rows = trend_rows(metrics, key, names, years)
+    if ids is not None or top is not None:
+        last = rows.year.max()
+        leaders = rows.filter((rows.year == last) & (rows["rank"] <= (top or 0))).select(lead=rows.id)
+        chosen = rows.id.isin(ids or []) | rows.id.isin(leaders.lead)
+        rows = rows.filter(chosen)
+    table = rows.to_pyarrow()
+    con.disconnect()
+    meta = _meta(
+        store, built, level=level, subject=sid, years=list(years) if years else "all", base_year=base
+    )
+    return Ranking(table, meta)
