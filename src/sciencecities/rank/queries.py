@@ -37,13 +37,21 @@ def built_edition(store: Store, edition: str) -> tuple[dict[str, Any], editions.
 
 
 def subject_id(edition: editions.Edition, subject: str | None) -> str:
-    """The edition's subject id for an id or display name (any case); None or 'all' is the overall table."""
+    """The edition's subject id for an id, display name or unique prefix of either (any case); None or 'all'
+    is the overall table."""
     if subject is None or subject.strip().lower() in (ALL, "overall"):
         return ALL
     wanted = subject.strip().lower().replace("_", "-")
     for sid, label in edition.subjects.items():
         if wanted in (sid.lower(), label.lower()):
             return sid
+    prefixed = [
+        sid
+        for sid, label in edition.subjects.items()
+        if sid.startswith(wanted) or label.lower().startswith(wanted)
+    ]
+    if len(prefixed) == 1:
+        return prefixed[0]
     choices = ", ".join(edition.subjects) or "none: this edition has no subjects"
     raise InputError(f"edition {edition.name!r} has no subject {subject!r}", f"use one of: {choices}")
 

@@ -303,6 +303,10 @@ def rank_cmd(
     title += f"; Adjusted Share to {meta['base_year']} (store {data.root})"
     table = _terminal_view(ranking) if fmt is Format.table else ranking.table
     write(table, fmt, out_file, meta, out, title)
+    if ranking.table.num_rows == 0:
+        err.print(
+            f"[yellow]nothing to rank:[/] {name} has no credited articles of {meta['subject']} in {_span(window)}"
+        )
     if fmt is Format.table and top is None:
         err.print("showing ranks 1-25; use --top N, or --format csv for all")
     if fmt is Format.table and window is None:
@@ -389,13 +393,13 @@ def editions_cmd(
             "edition": method.name,
             "version": method.version,
             "title": method.title,
-            "journals": len(method.journal_list()) if method.has_journal_list else "all",
+            "journals": len(method.journal_list()) if method.has_journal_list else None,
             "subjects": ", ".join(method.subjects) or "-",
             "built": method.name in builds,
         }
-        if has_store and method.has_journal_list:
+        if has_store:
             coverage = edition_coverage(data, method.name)
-            row["found_in_store"] = sum(coverage.column("found").to_pylist())
+            row["found_in_store"] = sum(coverage.column("found").to_pylist()) if coverage.num_rows else None
         rows.append(row)
     table = pa.Table.from_pylist(rows)
     write(table, fmt, out_file, {"store": str(data.root) if has_store else None}, out, "editions")
