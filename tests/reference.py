@@ -23,8 +23,7 @@ def strip_id(value: str | None) -> str | None:
     """Return an OpenAlex id without its URL prefix ("https://openalex.org/I1" -> "I1"); None if empty."""
     if value is None:
         return None
-    if value.startswith(OPENALEX_PREFIX):
-        value = value[len(OPENALEX_PREFIX) :]
+    value = value.removeprefix(OPENALEX_PREFIX)
     return value or None
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import write_jsonl
 
+from conftest import write_jsonl
 from sciencecities import Settings, Store, audit, build, ingest_openalex, rank
 
 MULTI = {
@@ -60,7 +60,7 @@ def _work(wid: str, journal: tuple[str, str], topic: tuple[str | None, str | Non
 def world(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = tmp_path_factory.mktemp("subjects")
     works = []
-    for name, journal in MULTI.items():
+    for journal in MULTI.values():
         for index, (topic, _) in enumerate(ROUTES):
             works.append(_work(f"W{journal[0][1:]}{index:02d}", journal, topic))
     works += [_work(f"W{j[0][1:]}", j, ("16", "3")) for j in OTHERS.values()]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import write_jsonl
 
+from conftest import write_jsonl
 from sciencecities import Settings, Store, build, ingest_openalex, rank, trend
 
 EDITION = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import store_from_records
 from reference import load_jsonl, reference_metrics
-
 from sciencecities import Settings, Store, build, rank
 from sciencecities.demo import sample_files
 

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import json
 import zlib
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
 
 def strip_id(value: str) -> str:
     """An OpenAlex id without its URL prefix (`https://openalex.org/W1` -> `W1`)."""
-    return value[len(_ID_URL) :] if value.startswith(_ID_URL) else value
+    return value.removeprefix(_ID_URL)
 
 
 def _classify(path: Path) -> tuple[str | None, str]:
@@ -136,4 +135,4 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["ENTITIES", "InputFile", "Skipped", "discover", "strip_id", "is_gzip"]
+__all__ = ["ENTITIES", "InputFile", "Skipped", "discover", "is_gzip", "strip_id"]

@@ -331,4 +331,4 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-__all__ = ["SCHEMAS", "RawReader", "FileResult", "Quarantined", "canonicalise", "strip_id"]
+__all__ = ["SCHEMAS", "FileResult", "Quarantined", "RawReader", "canonicalise", "strip_id"]
