@@ -12,15 +12,17 @@ from sciencecities import Store, rank
 GOLDEN = Path(__file__).parent.parent / "golden"
 
 
-def _rows(store: Store, level: str) -> list[list[str]]:
-    table = rank(store, level=level, top=10, edition="all-articles").table.to_pylist()
+def _rows(store: Store, level: str, edition: str) -> list[list[str]]:
+    table = rank(store, level=level, top=10, edition=edition).table.to_pylist()
     return [[str(r["rank"]), r["id"], r["name"], str(r["count"]), f"{r['share']:.9f}"] for r in table]
 
 
+@pytest.mark.parametrize("edition", ["all-articles", "nature-index"])
 @pytest.mark.parametrize("level", ["country", "institution"])
-def test_demo_top10(demo: Store, level: str, request: pytest.FixtureRequest) -> None:
-    path = GOLDEN / f"demo_top10_{level}.csv"
-    got = _rows(demo, level)
+def test_demo_top10(demo: Store, level: str, edition: str, request: pytest.FixtureRequest) -> None:
+    suffix = "" if edition == "all-articles" else f"_{edition}"
+    path = GOLDEN / f"demo_top10_{level}{suffix}.csv"
+    got = _rows(demo, level, edition)
     if request.config.getoption("--snapshot-update"):
         with path.open("w", newline="") as handle:
             csv.writer(handle).writerows([["rank", "id", "name", "count", "share"], *got])
