@@ -500,7 +500,7 @@ def demo_cmd(
     out.print(f"store: {data.root}")
     out.print("outputs: " + ", ".join(str(p) for p in written))
     out.print(
-        f"next: sciencecities rank --store {data.root} --level country --year 2024 --subject health-sciences"
+        f"next: sciencecities rank --store {data.root} --level country --years 2020-2024 --subject health"
     )
 
 
