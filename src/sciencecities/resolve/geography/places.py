@@ -66,8 +66,11 @@ def _from_openalex(record: Mapping[str, object], gazetteer: Gazetteer) -> tuple[
     latitude, longitude = record.get("latitude"), record.get("longitude")
     if latitude is None or longitude is None:
         return None
-    country = record.get("country_code")
-    found = gazetteer.nearest(float(latitude), float(longitude), str(country) if country else None)  # type: ignore[arg-type]
+    country = str(record["country_code"]) if record.get("country_code") else None
+    try:
+        found = gazetteer.nearest(float(latitude), float(longitude), country)  # type: ignore[arg-type]
+    except ValueError:  # a country code without places in the gazetteer (e.g. UM, BV): search everywhere
+        found = gazetteer.nearest(float(latitude), float(longitude))  # type: ignore[arg-type]
     confidence = 0.95 if found.distance_km <= NEAR_KM else 0.6
     return found.place, confidence, f"nearest place to {latitude}, {longitude} ({found.distance_km:.1f} km)"
 
