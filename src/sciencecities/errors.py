@@ -27,6 +27,10 @@ class EditionError(ScienceCitiesError):
     """An edition file is unknown or invalid."""
 
 
+class GeographyError(ScienceCitiesError):
+    """A boundary set or group file is unknown or invalid, or a place cannot be given a unit."""
+
+
 class EngineError(ScienceCitiesError):
     """The query engine failed while computing a table."""
 
