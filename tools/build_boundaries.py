@@ -34,31 +34,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
+from build_gazetteer import GEONAMES_COLUMNS  # the sibling script: one list of the dump columns
 
 from sciencecities.resolve.geography.boundaries import BoundarySet
 from sciencecities.resolve.geography.model import Place
-
-GEONAMES_COLUMNS = [
-    "geonameid",
-    "name",
-    "asciiname",
-    "alternatenames",
-    "latitude",
-    "longitude",
-    "feature_class",
-    "feature_code",
-    "country_code",
-    "cc2",
-    "admin1",
-    "admin2",
-    "admin3",
-    "admin4",
-    "population",
-    "elevation",
-    "dem",
-    "timezone",
-    "modification_date",
-]
 
 ANCHOR_POPULATION = 100_000
 """Places of at least this many inhabitants are written to anchors.csv.gz (metro.yaml's suburbs rule reads N)."""

@@ -155,3 +155,16 @@ def test_all_years_has_no_comparison(world: Store, tmp_path: Path) -> None:
     rows = _rows(world, level="country")
     assert all(r["previous_rank"] is None and r["change"] is None for r in rows.values())
     assert rows["CN"]["share"] == pytest.approx(3.5)
+
+
+def test_base_year_given_at_build_holds_for_later_rankings(world: Store, tmp_path: Path) -> None:
+    import shutil
+
+    copy = Store(tmp_path / "copy")
+    shutil.copytree(world.root, copy.root)
+    edition_file = world.root.parent / "toy.yaml"
+    build(copy, Settings(store=copy.root, edition=str(edition_file), base_year=2020))
+    rows = _rows(copy, level="country", years=(2022, 2022))
+    # Base 2020 (N = 2) from the build: CN 2022 Share 2 x 2/5 = .8, as with --base-year 2020 on rank.
+    assert rows["CN"]["adjusted_share"] == pytest.approx(0.8)
+    assert rank(copy, edition="toy", level="country").meta["base_year"] == 2020

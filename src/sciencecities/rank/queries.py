@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -26,14 +27,16 @@ from sciencecities.store import Store
 
 
 def built_edition(store: Store, edition: str) -> tuple[dict[str, Any], editions.Edition]:
-    """The manifest entry of a built edition (by name or edition file) and the edition itself."""
+    """The manifest entry of a built edition (by name or edition file) and the edition with the options it
+    was built with (so `build --base-year` holds for every later ranking)."""
     name = editions.load(edition).name if edition.endswith((".yaml", ".yml")) else edition
     built = store.manifest().get("builds", {}).get(name)
     if built is None:
         raise StoreError(
             f"edition {name!r} is not built in {store.root}", f"run `sciencecities build --edition {edition}`"
         )
-    return built, editions.load(built.get("edition_file") or name)
+    method = editions.load(built.get("edition_file") or name)
+    return built, method.with_options(base_year=built["options"].get("base_year"))
 
 
 def subject_id(edition: editions.Edition, subject: str | None) -> str:
@@ -83,6 +86,32 @@ def _base_year(con: BaseBackend, edition: editions.Edition, base_year: int | Non
     return totals.filter(totals.subject == ALL).year.max().to_pyarrow().as_py()
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What rank and trend both start from: the built edition, the subject, and the adjusted per-year rows."""
+
+    con: BaseBackend
+    built: dict[str, Any]
+    subject: str
+    key: str
+    names: ibis.Table
+    metrics: ibis.Table
+    base_year: int | None
+
+
+def _prepare(
+    store: Store, level: str, years: Years | None, subject: str | None, edition: str, base_year: int | None
+) -> _Prepared:
+    _check_window(years)
+    built, method = built_edition(store, edition)
+    sid = subject_id(method, subject)
+    con = engines.connect(store.current, built["edition"])
+    per_year, key, names = _level(con, level)
+    base = _base_year(con, method, base_year)
+    metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
+    return _Prepared(con, built, sid, key, names, metrics, base)
+
+
 def _meta(store: Store, built: dict[str, Any], **fields: Any) -> dict[str, Any]:
     manifest = store.manifest()
     return {
@@ -121,28 +150,22 @@ def rank(
     >>> r.table.column_names[:4]
     ['rank', 'previous_rank', 'id', 'name']
     """
-    _check_window(years)
     _check_window(vs, "comparison window")
-    built, method = built_edition(store, edition)
-    sid = subject_id(method, subject)
-    con = engines.connect(store.current, built["edition"])
-    per_year, key, names = _level(con, level)
-    base = _base_year(con, method, base_year)
+    ready = _prepare(store, level, years, subject, edition, base_year)
     previous = previous_window(years, vs)
-    metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
-    expr = ranking(metrics, key, names, years, previous)
+    expr = ranking(ready.metrics, ready.key, ready.names, years, previous)
     if top is not None:
         expr = expr.filter(expr["rank"] <= top)
     table = expr.to_pyarrow()
-    con.disconnect()
+    ready.con.disconnect()
     meta = _meta(
         store,
-        built,
+        ready.built,
         level=level,
-        subject=sid,
+        subject=ready.subject,
         years=list(years) if years else "all",
         previous_years=list(previous) if previous else None,
-        base_year=base,
+        base_year=ready.base_year,
     )
     return Ranking(table, meta)
 
@@ -160,22 +183,21 @@ def trend(
 ) -> Ranking:
     """Share, Adjusted Share, Count and rank per entity and year; `ids` picks entities, `top` keeps those
     ranked 1..top in the window's last year (both: either)."""
-    _check_window(years)
-    built, method = built_edition(store, edition)
-    sid = subject_id(method, subject)
-    con = engines.connect(store.current, built["edition"])
-    per_year, key, names = _level(con, level)
-    base = _base_year(con, method, base_year)
-    metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
-    rows = trend_rows(metrics, key, names, years)
+    ready = _prepare(store, level, years, subject, edition, base_year)
+    rows = trend_rows(ready.metrics, ready.key, ready.names, years)
     if ids is not None or top is not None:
         last = rows.year.max()
         leaders = rows.filter((rows.year == last) & (rows["rank"] <= (top or 0))).select(lead=rows.id)
         chosen = rows.id.isin(ids or []) | rows.id.isin(leaders.lead)
         rows = rows.filter(chosen)
     table = rows.to_pyarrow()
-    con.disconnect()
+    ready.con.disconnect()
     meta = _meta(
-        store, built, level=level, subject=sid, years=list(years) if years else "all", base_year=base
+        store,
+        ready.built,
+        level=level,
+        subject=ready.subject,
+        years=list(years) if years else "all",
+        base_year=ready.base_year,
     )
     return Ranking(table, meta)
