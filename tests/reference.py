@@ -128,15 +128,22 @@ def reference_metrics(
     *,
     count_unaffiliated: bool = False,
     years: tuple[int, int] | None = None,
+    place_countries: dict[str, str] | None = None,
+    located: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Count and Share per institution and country over eligible works within `years` (inclusive; None = all).
 
     Returns {"institution": {id: {"count", "share"}}, "country": {code or None: {"count", "share"}},
     "work_shares": {work id: summed institution Share}}; every eligible work in range is in "work_shares"
-    (0.0 when no author is affiliated), entities with Count 0 are absent.
+    (0.0 when no author is affiliated), entities with Count 0 are absent. `place_countries` gives the country of
+    an institution that has no country code of its own (from its place); `located` adds a level per key,
+    mapping institution id -> entity (e.g. its science city), institutions absent from it under None.
     """
     records = deduplicate(works)
-    country_of = institution_countries(records, institutions)
+    country_of = {**(place_countries or {}), **institution_countries(records, institutions)}
+    levels = located or {}
+    level_count: dict[str, dict[str | None, int]] = {name: {} for name in levels}
+    level_share: dict[str, dict[str | None, Fraction]] = {name: {} for name in levels}
 
     institution_count: dict[str, int] = {}
     institution_share: dict[str, Fraction] = {}
@@ -159,6 +166,12 @@ def reference_metrics(
             country_share[country] = country_share.get(country, Fraction(0)) + share
         for country in {country_of.get(institution_id) for institution_id in shares}:
             country_count[country] = country_count.get(country, 0) + 1
+        for name, entity_of in levels.items():
+            for institution_id, share in shares.items():
+                entity = entity_of.get(institution_id)
+                level_share[name][entity] = level_share[name].get(entity, Fraction(0)) + share
+            for entity in {entity_of.get(institution_id) for institution_id in shares}:
+                level_count[name][entity] = level_count[name].get(entity, 0) + 1
 
     return {
         "institution": {
@@ -169,4 +182,7 @@ def reference_metrics(
             key: {"count": country_count[key], "share": float(country_share[key])} for key in country_count
         },
         "work_shares": {key: float(value) for key, value in work_shares.items()},
+    } | {
+        name: {key: {"count": n, "share": float(level_share[name][key])} for key, n in counts.items()}
+        for name, counts in level_count.items()
     }

@@ -10,6 +10,7 @@ import pyarrow as pa
 from ibis import _
 
 from sciencecities import editions, engines
+from sciencecities.measure.counts import institution_countries
 from sciencecities.resolve.eligibility import skipped_works
 from sciencecities.resolve.journals import coverage, journal_sources
 from sciencecities.store import Store
@@ -25,7 +26,8 @@ class Audit:
 
 def audit(store: Store, edition: str = "nature-index", *, limit: int = 20) -> Audit:
     """Quarantined records by reason, works skipped and why, unaffiliated authorships and the Share involved,
-    and institutions without a country (with the Share they carry when the edition is built)."""
+    institutions without a country, and, once the edition is built, institutions without a place (with their
+    Share), places by source, and places whose country disagrees with the institution's."""
     con = engines.connect(store.current)
     manifest = store.manifest()
     works, authorships = con.table("works"), con.table("authorships")
@@ -104,9 +106,9 @@ def _built_sections(
             else "shared among the affiliated authors of the same work",
         }
     ]
-    located = credit.join(
-        institutions.select("institution_id", "name", "country_code"), "institution_id", how="left"
-    )
+    countries = institution_countries(institutions, con.table("institution_places"))
+    named = countries.join(institutions.select("institution_id", "name"), "institution_id")
+    located = credit.join(named, "institution_id", how="left")
     missing = located.filter(located.country_code.isnull())
     sections["institutions_without_country"] = _rows(
         missing.group_by(["institution_id", "name"])
@@ -114,6 +116,7 @@ def _built_sections(
         .order_by([ibis.desc("share"), "institution_id"])
         .limit(limit)
     )
+    _geography_sections(con, sections, totals, limit)
     truncated = eligible.join(works.filter(works.is_authors_truncated), "work_id")
     totals.update(
         eligible_works=eligible.count().to_pyarrow().as_py(),
@@ -123,6 +126,74 @@ def _built_sections(
         works_with_truncated_author_lists=truncated.count().to_pyarrow().as_py(),
     )
     con.disconnect()
+
+
+def _geography_sections(
+    con: Any, sections: dict[str, list[dict[str, Any]]], totals: dict[str, Any], limit: int
+) -> None:
+    """Institutions without a place (with their Share), places by source, and places whose country
+    disagrees with the institution's country code."""
+    places, credit = con.table("institution_places"), con.table("credit")
+    institutions = con.table("institutions").select("institution_id", "name", "country_code")
+    share = credit.group_by("institution_id").agg(works=_.count(), share=_.share.sum())
+    rows = places.join(institutions, "institution_id", how="left").left_join(share, "institution_id")
+    rows = rows.select(
+        places.institution_id,
+        institutions.name,
+        institutions.country_code,
+        places.geonames_id,
+        places.place_name,
+        places.place_country_code,
+        places.geo_source,
+        places.confidence,
+        places.detail,
+        works=share.works.fill_null(0),
+        share=share.share.fill_null(0.0),
+    )
+    unplaced = rows.filter(rows.geonames_id.isnull())
+    sections["institutions_without_place"] = _rows(
+        unplaced.select("institution_id", "name", "country_code", "works", "share", "detail")
+        .order_by([ibis.desc("share"), "institution_id"])
+        .limit(limit)
+    )
+    source = rows.geo_source.fill_null("unplaced")
+    sections["places_by_source"] = _rows(
+        rows.group_by(source=source)
+        .agg(
+            institutions=_.count(),
+            credited_institutions=(_.works > 0).sum(),
+            share=_.share.sum(),
+            mean_confidence=_.confidence.mean(),
+        )
+        .order_by([ibis.desc("share"), "source"])
+    )
+    disagree = rows.filter(
+        rows.country_code.notnull()
+        & rows.place_country_code.notnull()
+        & (rows.country_code != rows.place_country_code)
+    )
+    sections["place_country_disagreements"] = _rows(
+        disagree.select(
+            "institution_id",
+            "name",
+            "country_code",
+            "place_country_code",
+            "place_name",
+            "geo_source",
+            "share",
+        )
+        .order_by([ibis.desc("share"), "institution_id"])
+        .limit(limit)
+    )
+    credited = share.share.sum().to_pyarrow().as_py() or 0.0
+    lost = unplaced.share.sum().to_pyarrow().as_py() or 0.0
+    totals.update(
+        institutions_without_place=unplaced.count().to_pyarrow().as_py(),
+        credited_institutions_without_place=unplaced.filter(unplaced.works > 0).count().to_pyarrow().as_py(),
+        share_without_place=lost,
+        placed_fraction=(credited - lost) / credited if credited else None,
+        place_country_disagreements=disagree.count().to_pyarrow().as_py(),
+    )
 
 
 def _rows(expr: ibis.Table) -> list[dict[str, Any]]:

@@ -35,5 +35,21 @@ class Settings(BaseSettings):
     base_year: int | None = Field(
         None, description="Base year of Adjusted Share; None takes the edition's, else the latest year."
     )
+    boundaries: str = Field(
+        "metro",
+        description="Boundary set of the city level: metro, city, clusters, or a .yaml file of your own.",
+    )
+    places: Path | None = Field(
+        None, description="CSV of place overrides (institution_id, geonames_id or latitude and longitude)."
+    )
+    groups: str = Field(
+        "groups", description="Groups of science cities: the shipped 'groups' or a .yaml file."
+    )
+    cluster_eps_km: float = Field(15.0, gt=0, description="Neighbourhood radius of the clusters set, in km.")
+    cluster_min_share: float | None = Field(
+        None,
+        gt=0,
+        description="Share a cluster core's neighbourhood must reach; None: 0.05% of the placed Share.",
+    )
     strict: bool = Field(False, description="Exit non-zero when any record was quarantined.")
     debug: bool = Field(False, description="Show tracebacks on errors.")

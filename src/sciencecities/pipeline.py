@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sciencecities import editions, engines
 from sciencecities.acquire.files import InputFile, Skipped, discover
@@ -22,13 +25,23 @@ from sciencecities.measure import checks, counts, credit
 from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
 from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
 from sciencecities.resolve import eligibility, journals, subjects
+from sciencecities.resolve.geography import gazetteer, units
+from sciencecities.resolve.geography.boundaries import BoundarySet, Groups
+from sciencecities.resolve.geography.clusters import ClusterParams
+from sciencecities.resolve.geography.inputs import affiliation_strings, read_overrides
+from sciencecities.resolve.geography.places import place_institutions
 from sciencecities.store import Store, now_iso
 from sciencecities.tables import (
     ARTICLE_TOTALS,
+    CITY_YEAR,
     COUNTRY_YEAR,
     CREDIT,
     DERIVED,
     ELIGIBLE_WORKS,
+    GROUP_YEAR,
+    INSTITUTION_GROUPS,
+    INSTITUTION_PLACES,
+    INSTITUTION_UNITS,
     INSTITUTION_YEAR,
     JOURNAL_SOURCES,
     QUARANTINE,
@@ -165,6 +178,7 @@ class BuildReport:
     rows: dict[str, int]
     checks: dict[str, Any]
     seconds: float
+    geography: dict[str, Any] = field(default_factory=dict)
 
 
 def method(settings: Settings) -> editions.Edition:
@@ -176,16 +190,35 @@ def method(settings: Settings) -> editions.Edition:
     )
 
 
+def boundary_sets(settings: Settings) -> list[BoundarySet]:
+    """The place-by-place boundary sets a build computes: the shipped ones, and the user's file when named."""
+    sets = [BoundarySet.load(name) for name in ("metro", "city")]
+    if settings.boundaries not in ("metro", "city", units.CLUSTERS):
+        sets.append(BoundarySet.load(settings.boundaries))
+    return sets
+
+
 def build(store: Store, settings: Settings) -> BuildReport:
-    """Compute the edition's derived tables (journal matches, eligible works and their subjects, credit, Count
-    and Share per level, subject and year, article totals), check conservation, and commit them atomically."""
+    """Compute the edition's derived tables (journal matches, eligible works and their subjects, credit, places
+    and science cities of institutions, Count and Share per level, subject and year, article totals), check
+    conservation at every level, and commit them atomically."""
     started = time.perf_counter()
     edition = method(settings)
+    params = ClusterParams(eps_km=settings.cluster_eps_km, min_share=settings.cluster_min_share)
+    sets = boundary_sets(settings)
+    groups = Groups.load(settings.groups)
+    gaz = gazetteer.load()
+    overrides = read_overrides(settings.places, gaz) if settings.places is not None else None
     options = {
         "count_unaffiliated": settings.count_unaffiliated,
         "include_flagged": edition.eligibility.include_flagged,
         "legacy_weights": edition.weights.legacy,
         "base_year": edition.base_year,
+        "boundaries": settings.boundaries,
+        "places": str(settings.places) if settings.places else None,
+        "groups": settings.groups,
+        "cluster_eps_km": params.eps_km,
+        "cluster_min_share": params.min_share,
     }
     store.current  # noqa: B018 - raises a StoreError with a hint when there is no store yet
     with store.transaction() as txn:
@@ -205,20 +238,51 @@ def build(store: Store, settings: Settings) -> BuildReport:
             CREDIT, credit.credit(eligible, affiliations, count_unaffiliated=settings.count_unaffiliated)
         )
         inst_year = save(INSTITUTION_YEAR, counts.institution_year(credited, topics))
-        ctry_year = save(COUNTRY_YEAR, counts.country_year(credited, topics, institutions))
-        summary = checks.check_conservation(
-            eligible,
-            credited,
-            topics,
-            {
-                "institution": (inst_year, None),
-                "country": (
-                    ctry_year,
-                    counts.unlocated_share(credited, topics, institutions, "country_code"),
-                ),
-            },
-            count_unaffiliated=settings.count_unaffiliated,
+        overrides_sha = _sha256(settings.places) if settings.places is not None else None
+        place_rows = _placed_before(txn, overrides_sha)
+        if place_rows is None:
+            strings = affiliation_strings(institutions, affiliations, con.table("authorships"))
+            place_rows = place_institutions(institutions.to_pyarrow(), strings, gaz, overrides)
+        places = save(INSTITUTION_PLACES, place_rows)
+        located_countries = counts.institution_countries(institutions, places)
+        ctry_year = save(COUNTRY_YEAR, counts.country_year(credited, topics, located_countries))
+        share = credited.group_by("institution_id").agg(share=credited.share.sum()).to_pyarrow()
+        clustered, cluster_summary = units.cluster_units(place_rows, share, params)
+        unit_rows = [units.institution_units(place_rows, gaz, s) for s in sets] + [clustered]
+        located = save(INSTITUTION_UNITS, units.concat_units(unit_rows))
+        grouped = save(INSTITUTION_GROUPS, units.institution_groups(place_rows, gaz, groups, sets[0]))
+        set_names = [s.name for s in sets] + [units.CLUSTERS]
+        per_set = {name: located.filter(located.boundaries == name) for name in set_names}
+        city_year = save(
+            CITY_YEAR,
+            ibis.union(
+                *(
+                    counts.located_year(credited, topics, rows, "unit_id").mutate(
+                        boundaries=ibis.literal(name)
+                    )
+                    for name, rows in per_set.items()
+                )
+            ),
         )
+        save(GROUP_YEAR, counts.located_year(credited, topics, grouped, "group_id"))
+        levels = {
+            "institution": (inst_year, None),
+            "country": (
+                ctry_year,
+                counts.unlocated_share(credited, topics, located_countries, "country_code"),
+            ),
+        } | {
+            f"city ({name})": (
+                city_year.filter(city_year.boundaries == name),
+                counts.unlocated_share(credited, topics, rows, "unit_id"),
+            )
+            for name, rows in per_set.items()
+        }
+        summary = checks.check_conservation(
+            eligible, credited, topics, levels, count_unaffiliated=settings.count_unaffiliated
+        )
+        geography = _geography_summary(places, credited, sets, groups, cluster_summary, params)
+        geography["overrides_sha256"] = overrides_sha
         rows = {name: con.table(name).count().to_pyarrow().as_py() for name in DERIVED}
         txn.manifest["builds"][edition.name] = {
             "edition": edition.name,
@@ -228,11 +292,56 @@ def build(store: Store, settings: Settings) -> BuildReport:
             "built": now_iso(),
             "rows": rows,
             "checks": summary,
+            "geography": geography,
         }
         con.disconnect()
-    return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started)
+    return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started, geography)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _placed_before(txn: Any, overrides_sha: str | None) -> pa.Table | None:
+    """The institution places another edition computed from this same store version and overrides: places
+    depend on neither the edition nor its options, and parsing affiliation strings is the slow part."""
+    for name, built in txn.manifest["builds"].items():
+        path = txn.dir / "derived" / name / f"{INSTITUTION_PLACES.name}.parquet"
+        geography = built.get("geography")
+        if geography is not None and geography.get("overrides_sha256") == overrides_sha and path.exists():
+            return pq.read_table(path)
+    return None
+
+
+def _geography_summary(
+    places: Any,
+    credited: Any,
+    sets: list[BoundarySet],
+    groups: Groups,
+    cluster_summary: pa.Table,
+    params: ClusterParams,
+) -> dict[str, Any]:
+    """What the manifest records of geography: sets and versions, places by source, the Share placed."""
+    joined = credited.join(places, "institution_id", how="left")
+    by_source = (
+        joined.group_by(source=joined.geo_source.fill_null("unplaced"))
+        .agg(share=joined.share.sum(), institutions=joined.institution_id.nunique())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    total = sum(r["share"] for r in by_source) or 0.0
+    unplaced = sum(r["share"] for r in by_source if r["source"] == "unplaced")
+    kinds = cluster_summary["kind"].to_pylist()
+    return {
+        "boundaries": {s.name: {"version": s.version, "origin": s.origin} for s in sets}
+        | {units.CLUSTERS: {"version": 1, "eps_km": params.eps_km, "clusters": kinds.count("cluster")}},
+        "groups": {"name": groups.name, "version": groups.version, "origin": groups.origin},
+        "places_by_source": sorted(by_source, key=lambda r: -r["share"]),
+        "placed_share": total - unplaced,
+        "placed_fraction": (total - unplaced) / total if total else None,
+    }
 
 
 def _materialise(con: Any, txn: Any, table: Table, edition: str, expr: Any) -> Any:
-    txn.replace(table, expr.to_pyarrow(), edition)
+    txn.replace(table, expr if isinstance(expr, pa.Table) else expr.to_pyarrow(), edition)
     return con.read_parquet(txn.path(table.name, edition), table_name=table.name)

@@ -152,6 +152,27 @@ SOURCE_RECORDS = Table(
     SOURCES.schema,
 )
 
+ROR_PLACES = Table(
+    "ror_places",
+    "one row per ROR organisation (from `ingest ror`): its first location, a GeoNames place (DESIGN §6)",
+    ("ror",),
+    pa.schema(
+        [
+            ("ror", _STR),  # the bare ROR id, as in institutions.ror (e.g. 042nb2s44)
+            ("name", _STR),
+            ("status", _STR),
+            ("country_code", _STR),
+            ("geonames_id", _I64),
+            ("place_name", _STR),
+            ("admin1_code", _STR),  # the subdivision code as ROR gives it (e.g. DC, VIC)
+            ("latitude", _F64),
+            ("longitude", _F64),
+            ("last_modified", _STR),
+            ("record_file", _STR),
+        ]
+    ),
+)
+
 CANONICAL: dict[str, Table] = {
     t.name: t
     for t in (
@@ -164,6 +185,7 @@ CANONICAL: dict[str, Table] = {
         QUARANTINE,
         INSTITUTION_RECORDS,
         SOURCE_RECORDS,
+        ROR_PLACES,
     )
 }
 
@@ -229,6 +251,77 @@ COUNTRY_YEAR = Table(
     pa.schema([("country_code", _STR), ("subject", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
 )
 
+INSTITUTION_PLACES = Table(
+    "institution_places",
+    "one row per institution: its GeoNames place, the source that gave it (override, openalex, ror, parsed) "
+    "and the confidence; place columns null when unplaced",
+    ("institution_id",),
+    pa.schema(
+        [
+            ("institution_id", _STR),
+            ("geonames_id", _I64),
+            ("place_name", _STR),
+            ("place_country_code", _STR),
+            ("admin1", _STR),
+            ("admin2", _STR),
+            ("latitude", _F64),
+            ("longitude", _F64),
+            ("population", _I64),
+            ("geo_source", _STR),
+            ("confidence", _F64),
+            ("detail", _STR),
+        ]
+    ),
+)
+
+INSTITUTION_UNITS = Table(
+    "institution_units",
+    "one row per boundary set and placed institution: the science city (unit) it falls in and the rule that "
+    "decided",
+    ("boundaries", "institution_id"),
+    pa.schema(
+        [
+            ("boundaries", _STR),
+            ("institution_id", _STR),
+            ("unit_id", _STR),
+            ("unit_name", _STR),
+            ("country_code", _STR),
+            ("rule", _STR),
+        ]
+    ),
+)
+
+INSTITUTION_GROUPS = Table(
+    "institution_groups",
+    "one row per placed institution and group it is in (regional clusters, continents, ...)",
+    ("group_id", "institution_id"),
+    pa.schema([("group_id", _STR), ("group_name", _STR), ("institution_id", _STR)]),
+)
+
+CITY_YEAR = Table(
+    "city_year",
+    "one row per boundary set, science city (unit), subject and year: Count and Share (unplaced institutions "
+    "are left out; audit shows them)",
+    ("boundaries", "unit_id", "subject", "year"),
+    pa.schema(
+        [
+            ("boundaries", _STR),
+            ("unit_id", _STR),
+            ("subject", _STR),
+            ("year", _I64),
+            ("count", _I64),
+            ("share", _F64),
+        ]
+    ),
+)
+
+GROUP_YEAR = Table(
+    "group_year",
+    "one row per group, subject and year: Count and Share",
+    ("group_id", "subject", "year"),
+    pa.schema([("group_id", _STR), ("subject", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
+)
+
 DERIVED: dict[str, Table] = {
     t.name: t
     for t in (
@@ -239,5 +332,10 @@ DERIVED: dict[str, Table] = {
         CREDIT,
         INSTITUTION_YEAR,
         COUNTRY_YEAR,
+        INSTITUTION_PLACES,
+        INSTITUTION_UNITS,
+        INSTITUTION_GROUPS,
+        CITY_YEAR,
+        GROUP_YEAR,
     )
 }

@@ -39,14 +39,31 @@ def test_case_world(case: Path, tmp_path: Path) -> None:
         assert countries[key] == (want["count"], pytest.approx(want["share"], abs=1e-12)), key
 
 
+def _geography(store: Store, edition: str = "all-articles") -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The store's places and units of its institutions: inputs the oracle takes as given."""
+    places = store.read("institution_places", edition).to_pylist()
+    units = store.read("institution_units", edition).to_pylist()
+    countries = {r["institution_id"]: r["place_country_code"] for r in places if r["place_country_code"]}
+    located = {
+        f"city:{name}": {r["institution_id"]: r["unit_id"] for r in units if r["boundaries"] == name}
+        for name in ("metro", "city", "clusters")
+    }
+    return countries, located
+
+
 def test_sample_matches_oracle_every_year_and_window(demo: Store) -> None:
     sample = sample_files()
     works = load_jsonl(sample / "works_academic_explorer.jsonl.gz")
     institutions = load_jsonl(sample / "institutions_academic_explorer.jsonl.gz")
+    countries, located = _geography(demo)
     for years in (None, (2020, 2020), (2015, 2024), (1900, 2100)):
-        oracle = reference_metrics(works, institutions, years=years)
-        for level in ("institution", "country"):
-            engine = _by_id(demo, level, years)
+        oracle = reference_metrics(works, institutions, years=years, place_countries=countries, located=located)
+        for level in ("institution", "country", *located):
+            if level.startswith("city:"):
+                ranked = rank(demo, level="city", years=years, edition="all-articles", boundaries=level[5:])
+                engine = {r["id"]: (r["count"], r["share"]) for r in ranked.table.to_pylist()}
+            else:
+                engine = _by_id(demo, level, years)
             want = {k: v for k, v in oracle[level].items() if k is not None}
             assert set(engine) == set(want), (level, years)
             for key, value in want.items():

@@ -18,7 +18,7 @@ def _rows(store: Store, level: str, edition: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("edition", ["all-articles", "nature-index"])
-@pytest.mark.parametrize("level", ["country", "institution"])
+@pytest.mark.parametrize("level", ["city", "country", "institution"])
 def test_demo_top10(demo: Store, level: str, edition: str, request: pytest.FixtureRequest) -> None:
     suffix = "" if edition == "all-articles" else f"_{edition}"
     path = GOLDEN / f"demo_top10_{level}{suffix}.csv"

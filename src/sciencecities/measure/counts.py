@@ -39,9 +39,21 @@ def located_year(credit: ibis.Table, work_subjects: ibis.Table, located: ibis.Ta
     return rows.group_by([key, "subject", "year"]).agg(count=_.count(), share=_.share.sum())
 
 
-def country_year(credit: ibis.Table, work_subjects: ibis.Table, institutions: ibis.Table) -> ibis.Table:
-    """Count and Share per country of the institutions, subject and year."""
-    return located_year(credit, work_subjects, institutions, "country_code")
+def institution_countries(institutions: ibis.Table, places: ibis.Table) -> ibis.Table:
+    """institution_id -> country: the institution's own country code, else the country of its place (an
+    institution without a code but placed in Ottawa counts for Canada)."""
+    joined = institutions.select("institution_id", "country_code").left_join(
+        places.select("institution_id", "place_country_code"), "institution_id"
+    )
+    return joined.select(
+        institutions.institution_id,
+        country_code=ibis.coalesce(institutions.country_code, places.place_country_code),
+    )
+
+
+def country_year(credit: ibis.Table, work_subjects: ibis.Table, countries: ibis.Table) -> ibis.Table:
+    """Count and Share per country (see `institution_countries`), subject and year."""
+    return located_year(credit, work_subjects, countries, "country_code")
 
 
 def unlocated_share(

@@ -16,12 +16,14 @@ from sciencecities.rank.ranking import (
     Ranking,
     Years,
     adjusted,
+    contribution,
     previous_window,
     ranking,
 )
 from sciencecities.rank.ranking import (
     trend as trend_rows,
 )
+from sciencecities.resolve.geography.boundaries import BoundarySet
 from sciencecities.resolve.subjects import ALL
 from sciencecities.store import Store
 
@@ -59,7 +61,40 @@ def subject_id(edition: editions.Edition, subject: str | None) -> str:
     raise InputError(f"edition {edition.name!r} has no subject {subject!r}", f"use one of: {choices}")
 
 
-def _level(con: BaseBackend, level: str) -> tuple[ibis.Table, str, ibis.Table]:
+def boundaries_name(boundaries: str) -> str:
+    """The name a boundary set is stored under: shipped names as given, a user's file by the name inside it."""
+    if boundaries.endswith((".yaml", ".yml")):
+        return BoundarySet.load(boundaries).name
+    return boundaries
+
+
+def _level(
+    con: BaseBackend, level: str, built: dict[str, Any], boundaries: str
+) -> tuple[ibis.Table, str, ibis.Table]:
+    if level == "city":
+        sets = built.get("geography", {}).get("boundaries", {})
+        if boundaries not in sets:
+            raise StoreError(
+                f"boundary set {boundaries!r} is not built for edition {built['edition']!r}"
+                + (f" (built: {', '.join(sets)})" if sets else ""),
+                f"run `sciencecities build --edition {built['edition']} --boundaries FILE` with your set's file"
+                if sets
+                else f"run `sciencecities build --edition {built['edition']}`: the store predates geography",
+            )
+        rows = con.table("city_year")
+        units = con.table("institution_units")
+        names = (
+            units.filter(units.boundaries == boundaries)
+            .group_by("unit_id")
+            .agg(name=units.unit_name.min(), country_code=units.country_code.min())
+        )
+        return rows.filter(rows.boundaries == boundaries).drop("boundaries"), "unit_id", names
+    if level == "group":
+        groups = con.table("institution_groups")
+        names = groups.group_by("group_id").agg(
+            name=groups.group_name.min(), country_code=ibis.null("string")
+        )
+        return con.table("group_year"), "group_id", names
     if level == "institution":
         names = con.table("institutions").select("institution_id", "name", "country_code")
         return con.table("institution_year"), "institution_id", names
@@ -97,19 +132,29 @@ class _Prepared:
     names: ibis.Table
     metrics: ibis.Table
     base_year: int | None
+    boundaries: str | None
 
 
 def _prepare(
-    store: Store, level: str, years: Years | None, subject: str | None, edition: str, base_year: int | None
+    store: Store,
+    level: str,
+    years: Years | None,
+    subject: str | None,
+    edition: str,
+    base_year: int | None,
+    boundaries: str,
 ) -> _Prepared:
     _check_window(years)
+    if level not in LEVELS:
+        raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
     built, method = built_edition(store, edition)
     sid = subject_id(method, subject)
+    unit_set = boundaries_name(boundaries) if level == "city" else None
     con = engines.connect(store.current, built["edition"])
-    per_year, key, names = _level(con, level)
+    per_year, key, names = _level(con, level, built, unit_set or "")
     base = _base_year(con, method, base_year)
     metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
-    return _Prepared(con, built, sid, key, names, metrics, base)
+    return _Prepared(con, built, sid, key, names, metrics, base, unit_set)
 
 
 def _meta(store: Store, built: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -137,11 +182,14 @@ def rank(
     top: int | None = None,
     vs: Years | None = None,
     base_year: int | None = None,
+    boundaries: str = "metro",
 ) -> Ranking:
-    """Rank institutions or countries of a built edition over a window of years, overall or in one subject.
+    """Rank institutions, science cities, countries or groups of a built edition over a window of years,
+    overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
 
     Beside Count and Share: Adjusted Share to the base year, and, when a window is given, the rank and
-    Adjusted Share of the previous window (`vs`, else the same length just before) and the change.
+    Adjusted Share of the previous window (`vs`, else the same length just before) and the change. City
+    rankings add `contribution`, the city's Share as a percentage of its country's.
 
     Examples
     --------
@@ -151,9 +199,12 @@ def rank(
     ['rank', 'previous_rank', 'id', 'name']
     """
     _check_window(vs, "comparison window")
-    ready = _prepare(store, level, years, subject, edition, base_year)
+    ready = _prepare(store, level, years, subject, edition, base_year, boundaries)
     previous = previous_window(years, vs)
     expr = ranking(ready.metrics, ready.key, ready.names, years, previous)
+    if level == "city":
+        country_rows = ready.con.table("country_year")
+        expr = contribution(expr, country_rows.filter(country_rows.subject == ready.subject), years)
     if top is not None:
         expr = expr.filter(expr["rank"] <= top)
     table = expr.to_pyarrow()
@@ -166,6 +217,7 @@ def rank(
         years=list(years) if years else "all",
         previous_years=list(previous) if previous else None,
         base_year=ready.base_year,
+        boundaries=ready.boundaries,
     )
     return Ranking(table, meta)
 
@@ -180,10 +232,11 @@ def trend(
     ids: list[str] | None = None,
     top: int | None = None,
     base_year: int | None = None,
+    boundaries: str = "metro",
 ) -> Ranking:
     """Share, Adjusted Share, Count and rank per entity and year; `ids` picks entities, `top` keeps those
     ranked 1..top in the window's last year (both: either)."""
-    ready = _prepare(store, level, years, subject, edition, base_year)
+    ready = _prepare(store, level, years, subject, edition, base_year, boundaries)
     rows = trend_rows(ready.metrics, ready.key, ready.names, years)
     if ids is not None or top is not None:
         last = rows.year.max()
@@ -199,5 +252,6 @@ def trend(
         subject=ready.subject,
         years=list(years) if years else "all",
         base_year=ready.base_year,
+        boundaries=ready.boundaries,
     )
     return Ranking(table, meta)

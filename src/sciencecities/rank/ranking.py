@@ -10,8 +10,8 @@ import ibis
 import pyarrow as pa
 from ibis import _
 
-LEVELS = ("institution", "country")
-"""The levels that can be ranked (cities and metros come with geography)."""
+LEVELS = ("institution", "city", "country", "group")
+"""The levels that can be ranked; a city is a unit of the chosen boundary set (DESIGN §6)."""
 
 COLUMNS = (
     "rank",
@@ -25,6 +25,8 @@ COLUMNS = (
     "adjusted_share_previous",
     "change",
 )
+CITY_COLUMNS = (*COLUMNS, "contribution")
+"""City rankings add the contribution to the location's Share: Share(city) / Share(its country) * 100."""
 TREND_COLUMNS = ("id", "name", "country_code", "year", "rank", "count", "share", "adjusted_share")
 
 Years = tuple[int, int]
@@ -122,6 +124,19 @@ def ranking(
         ibis.null("float64"),
     )
     return joined.select(*COLUMNS[:-1], change=change).order_by(["rank", "name", "id"])
+
+
+def contribution(ranked: ibis.Table, countries: ibis.Table, years: Years | None) -> ibis.Table:
+    """Add `contribution` = Share(city) / Share(its country) * 100 over the same window (DESIGN §4);
+    `countries` is the country_year rows of the same subject."""
+    shares = window(countries.mutate(adjusted_share=countries.share), "country_code", years).select(
+        country=_.country_code, country_share=_.share
+    )
+    joined = ranked.left_join(shares, ranked.country_code == shares.country)
+    value = ibis.ifelse(
+        joined.country_share > 0, joined.share / joined.country_share * 100, ibis.null("float64")
+    )
+    return joined.select(*ranked.columns, contribution=value).order_by(["rank", "name", "id"])
 
 
 def trend(per_year: ibis.Table, key: str, names: ibis.Table, years: Years | None) -> ibis.Table:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sciencecities import __version__
@@ -22,10 +20,28 @@ from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_sto
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
 from sciencecities.pipeline import IngestReport, ingest_openalex
 from sciencecities.pipeline import build as run_build
+from sciencecities.present.cli.common import (
+    BaseYearOpt,
+    BoundariesOpt,
+    EditionOpt,
+    FormatOpt,
+    LevelOpt,
+    OutOpt,
+    StoreOpt,
+    SubjectOpt,
+    YearOpt,
+    YearsOpt,
+    err,
+    out,
+    parse_years,
+    settings,
+    span,
+)
 from sciencecities.present.export import Format, rich_table, write
+from sciencecities.rank.queries import boundaries_name
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
-from sciencecities.rank.ranking import LEVELS, Ranking
+from sciencecities.rank.ranking import Ranking
 from sciencecities.store import Store
 
 app = typer.Typer(
@@ -38,40 +54,13 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 
-err = Console(stderr=True)
-out = Console()
 _STATE: dict[str, Any] = {}
-_PLURAL = {"institution": "institutions", "country": "countries"}
-
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option("--store", help="Store directory [env SCIENCECITIES_STORE; default ./sciencecities-data]."),
-]
-EditionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--edition", help="Edition (method): a shipped name or a .yaml file [default: nature-index]."
-    ),
-]
-SubjectOpt = Annotated[
-    str | None, typer.Option("--subject", help="A subject of the edition (id or name); default overall.")
-]
-YearOpt = Annotated[int | None, typer.Option("--year", help="One publication year.")]
-YearsOpt = Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")]
-BaseYearOpt = Annotated[
-    int | None, typer.Option("--base-year", help="Base year of Adjusted Share [default: the latest year].")
-]
-LevelOpt = Annotated[str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
-]
-
-
-def settings(**flags: Any) -> Settings:
-    """Settings from defaults < SCIENCECITIES_* environment < the flags given on the command line."""
-    given = {k: v for k, v in flags.items() if v is not None}
-    return Settings(**given)
+_PLURAL = {
+    "institution": "institutions",
+    "city": "science cities",
+    "country": "countries",
+    "group": "groups",
+}
 
 
 def _version(value: bool) -> None:
@@ -194,8 +183,38 @@ def build_cmd(
         ),
     ] = None,
     base_year: BaseYearOpt = None,
+    boundaries: Annotated[
+        str | None,
+        typer.Option(
+            "--boundaries",
+            help="Also build this boundary set (a .yaml file); metro, city and clusters are always built.",
+        ),
+    ] = None,
+    places: Annotated[
+        Path | None,
+        typer.Option(
+            "--places",
+            help="CSV of place overrides: institution_id, and geonames_id or latitude and longitude.",
+        ),
+    ] = None,
+    groups: Annotated[
+        str | None,
+        typer.Option("--groups", help="Groups of science cities: a .yaml file [default: shipped]."),
+    ] = None,
+    cluster_eps_km: Annotated[
+        float | None,
+        typer.Option("--cluster-eps-km", help="Radius of the clusters set's DBSCAN, in km [default: 15]."),
+    ] = None,
+    cluster_min_share: Annotated[
+        float | None,
+        typer.Option(
+            "--cluster-min-share",
+            help="Share a cluster core's neighbourhood must hold [default: 0.05%% of the placed Share].",
+        ),
+    ] = None,
 ) -> None:
-    """Compute eligible works, subjects, credit, Count and Share per level, subject and year; check conservation."""
+    """Compute eligible works, subjects, credit, places and science cities, Count and Share per level, subject
+    and year; check conservation at every level."""
     conf = settings(
         store=store,
         edition=edition,
@@ -203,6 +222,11 @@ def build_cmd(
         include_flagged=include_flagged,
         legacy_weights=legacy_weights,
         base_year=base_year,
+        boundaries=boundaries,
+        places=places,
+        groups=groups,
+        cluster_eps_km=cluster_eps_km,
+        cluster_min_share=cluster_min_share,
     )
     with err.status(f"building edition {conf.edition}"):
         report = run_build(Store(conf.store), conf)
@@ -211,35 +235,34 @@ def build_cmd(
     checks = report.checks
     err.print(
         f"conservation ok over {checks['works_checked']:,} works (total Share {checks['total_share']:,.6f}; "
-        f"{checks['unplaced_share']:.6f} of it at institutions without a country)"
+        f"{checks['unplaced_share']:.6f} of it at institutions without a country or place)"
+    )
+    geo = report.geography
+    sources = ", ".join(
+        f"{r['source']} {r['institutions']:,} institutions (Share {r['share']:,.3f})"
+        for r in geo["places_by_source"]
+    )
+    fraction = geo["placed_fraction"]
+    err.print(
+        f"placed {'-' if fraction is None else f'{fraction:.1%}'} of the Share in science cities: {sources}; "
+        f"boundary sets {', '.join(geo['boundaries'])}"
     )
 
 
-def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
-    """`--year 2024` or `--years 2015-2024` as an inclusive (first, last) window."""
-    if year is not None and years is not None:
-        raise InputError("give --year or --years, not both", "e.g. --year 2024 or --years 2015-2024")
-    if year is not None:
-        return (year, year)
-    if years is None:
-        return None
-    match = re.fullmatch(r"\s*(\d{4})\s*(?:-|\.\.|:)\s*(\d{4})\s*", years) or re.fullmatch(
-        r"\s*(\d{4})\s*", years
-    )
-    if not match:
-        raise InputError(f"cannot read the years {years!r}", "write a window as FIRST-LAST, e.g. 2015-2024")
-    first, last = int(match.group(1)), int(match.group(match.lastindex or 1))
-    if first > last:
-        raise InputError(f"the window {years} is empty", "give the first year first, e.g. 2015-2024")
-    return (first, last)
-
-
-def _ensure_built(data: Store, conf: Settings) -> str:
-    """The edition's name, building it first when the store has not built it yet."""
+def _ensure_built(data: Store, conf: Settings, level: str | None = None) -> str:
+    """The edition's name, building it first when the store has not built it yet, or (for the city level)
+    building it again, with the options it was built with, when it lacks the boundary set asked for."""
     name = edition_files.load(conf.edition).name
-    if name not in data.manifest().get("builds", {}):
+    built = data.manifest().get("builds", {}).get(name) if data.exists else None
+    if built is None:
         err.print(f"edition {name} is not built yet: building it now")
         run_build(data, conf)
+        return name
+    wanted = boundaries_name(conf.boundaries)
+    if level == "city" and wanted not in built.get("geography", {}).get("boundaries", {}):
+        err.print(f"boundary set {wanted} is not built for {name} yet: building it now")
+        options = {k: v for k, v in built["options"].items() if k in Settings.model_fields}
+        run_build(data, conf.model_copy(update=options | {"boundaries": conf.boundaries}))
     return name
 
 
@@ -248,16 +271,14 @@ def _terminal_view(ranking: Ranking) -> Any:
     import pyarrow as pa
 
     table = ranking.table
+    if "contribution" in table.column_names:
+        pct = [None if v is None else f"{v:.1f}%" for v in table.column("contribution").to_pylist()]
+        table = table.drop_columns(["contribution"]).append_column("% of country", pa.array(pct, pa.string()))
     if ranking.meta.get("previous_years") is None:
         return table.drop_columns(["previous_rank", "adjusted_share_previous", "change"])
     change = [None if v is None else f"{v:+.1%}" for v in table.column("change").to_pylist()]
-    return table.drop_columns(["change"]).append_column("change", pa.array(change, pa.string()))
-
-
-def _span(years: tuple[int, int] | None) -> str:
-    if years is None:
-        return "all years"
-    return str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
+    index = table.column_names.index("change")
+    return table.set_column(index, "change", pa.array(change, pa.string()))
 
 
 @app.command("rank")
@@ -272,19 +293,21 @@ def rank_cmd(
     ] = None,
     base_year: BaseYearOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Only ranks 1..N (ties at N included).")] = None,
+    boundaries: BoundariesOpt = None,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
 ) -> None:
-    """Rank by Share (fractional counting), with Count, Adjusted Share, previous rank and change."""
-    conf = settings(store=store, edition=edition)
+    """Rank by Share (fractional counting), with Count, Adjusted Share, previous rank and change; science
+    cities also with their contribution to the country's Share (%)."""
+    conf = settings(store=store, edition=edition, boundaries=boundaries)
     window = parse_years(year, years)
     compare = parse_years(None, vs) if vs is not None else None
     if compare is not None and window is None:
         raise InputError("--vs needs --year or --years", "e.g. --year 2024 --vs 2020")
     data = Store(conf.store)
-    name = _ensure_built(data, conf)
+    name = _ensure_built(data, conf, level)
     shown = top if top is not None or fmt is not Format.table else 25
     ranking = run_rank(
         data,
@@ -295,17 +318,20 @@ def rank_cmd(
         top=shown,
         vs=compare,
         base_year=base_year,
+        boundaries=conf.boundaries,
     )
     meta = ranking.meta
-    title = f"{level} ranking, {name}, {meta['subject']}, {_span(window)}"
+    title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"
+    if meta["boundaries"]:
+        title += f", boundaries {meta['boundaries']}"
     if meta["previous_years"]:
-        title += f" vs {_span(tuple(meta['previous_years']))}"
+        title += f" vs {span(tuple(meta['previous_years']))}"
     title += f"; Adjusted Share to {meta['base_year']} (store {data.root})"
     table = _terminal_view(ranking) if fmt is Format.table else ranking.table
     write(table, fmt, out_file, meta, out, title)
     if ranking.table.num_rows == 0:
         err.print(
-            f"[yellow]nothing to rank:[/] {name} has no credited articles of {meta['subject']} in {_span(window)}"
+            f"[yellow]nothing to rank:[/] {name} has no credited articles of {meta['subject']} in {span(window)}"
         )
     if fmt is Format.table and top is None:
         err.print("showing ranks 1-25; use --top N, or --format csv for all")
@@ -322,22 +348,26 @@ def trend_cmd(
     subject: SubjectOpt = None,
     entity: Annotated[
         list[str] | None,
-        typer.Option("--id", help="An entity id to follow (repeatable), e.g. US or I136199984."),
+        typer.Option(
+            "--id",
+            help="An entity id to follow (repeatable), e.g. US, I136199984, us-csa-148 or jing-jin-ji.",
+        ),
     ] = None,
     top: Annotated[
         int | None, typer.Option("--top", help="Follow the entities ranked 1..N in the last year.")
     ] = None,
     base_year: BaseYearOpt = None,
+    boundaries: BoundariesOpt = None,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
 ) -> None:
     """Share, Adjusted Share, Count and rank per entity and year."""
-    conf = settings(store=store, edition=edition)
+    conf = settings(store=store, edition=edition, boundaries=boundaries)
     window = parse_years(None, years)
     data = Store(conf.store)
-    name = _ensure_built(data, conf)
+    name = _ensure_built(data, conf, level)
     if entity is None and top is None:
         top = 10
     result = run_trend(
@@ -349,11 +379,10 @@ def trend_cmd(
         ids=entity,
         top=top,
         base_year=base_year,
+        boundaries=conf.boundaries,
     )
     meta = result.meta
-    title = (
-        f"{level} trend, {name}, {meta['subject']}, {_span(window)}; Adjusted Share to {meta['base_year']}"
-    )
+    title = f"{level} trend, {name}, {meta['subject']}, {span(window)}; Adjusted Share to {meta['base_year']}"
     write(result.table, fmt, out_file, meta, out, title)
     if out_file is not None:
         err.print(f"wrote {result.table.num_rows} rows to {out_file}")
@@ -417,7 +446,8 @@ def audit_cmd(
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
 ) -> None:
-    """What the numbers leave out: quarantine, skipped works, unaffiliated authors, institutions without country."""
+    """What the numbers leave out: quarantine, skipped works, unaffiliated authors, institutions without a
+    country or a place, places by source, and places outside the institution's country."""
     conf = settings(store=store, edition=edition)
     report = run_audit(Store(conf.store), conf.edition)
     if fmt is Format.json:
@@ -449,6 +479,13 @@ def audit_cmd(
             f"{totals['works_with_truncated_author_lists']} eligible works have truncated author lists "
             "(OpenAlex API responses stop at 100 authors)"
         )
+        fraction = totals["placed_fraction"]
+        out.print(
+            f"places: {'-' if fraction is None else f'{fraction:.1%}'} of the credited Share is placed in a science "
+            f"city; {totals['credited_institutions_without_place']} credited institutions without a place hold "
+            f"Share {totals['share_without_place']:.3f} ({totals['institutions_without_place']} unplaced in all); "
+            f"{totals['place_country_disagreements']} institutions are placed outside their country code"
+        )
     else:
         out.print(
             f"edition {totals['edition']} is not built: run `sciencecities build` for the Share sections"
@@ -471,14 +508,20 @@ def demo_cmd(
         f"{built.rows['eligible_works']} eligible articles in {built.rows['journal_sources']} journal sources, "
         f"conservation {built.checks['conservation']}"
     )
+    geo = built.geography
+    err.print(
+        f"placed {geo['placed_fraction']:.1%} of {built.edition}'s Share in science cities (boundaries metro): "
+        + ", ".join(f"{r['source']} {r['institutions']} institutions" for r in geo["places_by_source"])
+    )
     outputs = data.root / "outputs"
     outputs.mkdir(exist_ok=True)
     written = []
     for name in DEMO_EDITIONS:
-        for level in ("institution", "country"):
+        for level in ("city", "institution", "country"):
             ranking = run_rank(data, level=level, edition=name, top=top)
             view = _terminal_view(ranking)
-            out.print(rich_table(view, f"Top {top} {_PLURAL[level]} by Share, {name}, all years"))
+            where = " (metropolitan areas)" if level == "city" else ""
+            out.print(rich_table(view, f"Top {top} {_PLURAL[level]}{where} by Share, {name}, all years"))
             full = run_rank(data, level=level, edition=name)
             path = outputs / f"{name}_{level}_ranking.csv"
             write(full.table, Format.csv, path, full.meta, out)
@@ -497,10 +540,15 @@ def demo_cmd(
     import pyarrow as pa
 
     out.print(rich_table(pa.Table.from_pylist(leaders), f"Leading country per subject, {built.edition}"))
+    out.print(
+        f"{geo['placed_fraction']:.1%} of the Share of {built.edition} is placed in a science city; "
+        f"`sciencecities audit --store {data.root}` lists the institutions without a place"
+    )
     out.print(f"store: {data.root}")
     out.print("outputs: " + ", ".join(str(p) for p in written))
     out.print(
-        f"next: sciencecities rank --store {data.root} --level country --years 2020-2024 --subject health"
+        f"next: sciencecities rank --store {data.root} --level city --boundaries clusters --years 2020-2024; "
+        "sciencecities locate 31.82 117.23"
     )
 
 

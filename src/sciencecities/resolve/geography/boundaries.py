@@ -35,7 +35,6 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sklearn.neighbors import BallTree
 
 from sciencecities.countries import countries
 from sciencecities.errors import GeographyError
@@ -504,6 +503,8 @@ class _Suburbs(_Rule):
         by_country: dict[str, list[Place]] = defaultdict(list)
         for p in anchors:
             by_country[p.country_code].append(p)
+        from sklearn.neighbors import BallTree  # imported here: scikit-learn takes a second to import
+
         self._trees = {
             country: (BallTree(np.radians([[p.latitude, p.longitude] for p in ps]), metric="haversine"), ps)
             for country, ps in by_country.items()

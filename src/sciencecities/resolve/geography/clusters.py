@@ -16,7 +16,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
-from sklearn.cluster import DBSCAN
 
 from sciencecities.errors import InputError
 from sciencecities.resolve.geography.model import Unit
@@ -216,6 +215,8 @@ def _dbscan(
     groups = (
         np.zeros(len(frame), dtype=np.intp) if params.cross_borders else pd.factorize(frame["country"])[0]
     )
+    from sklearn.cluster import DBSCAN  # imported here: scikit-learn takes a second to import
+
     model = DBSCAN(
         eps=params.eps_km / EARTH_RADIUS_KM, min_samples=1, metric="haversine", algorithm="ball_tree"
     )

@@ -1,9 +1,9 @@
 """Builds `institution_places`: every institution's GeoNames place, where it came from and how sure we are.
 
 Sources, in order (DESIGN §6): a user override table; the OpenAlex institution `geo` (its GeoNames city id,
-else its coordinates); the raw affiliation strings of the institution's authorships, parsed against the
-gazetteer (the place most strings name, within the institution's country when it has one). ROR records come
-between OpenAlex and parsing once `ingest ror` exists.
+else its coordinates); the institution's `ror_places` record, matched by ROR id (its GeoNames id, else its
+coordinates, within its country); the raw affiliation strings of the institution's authorships, parsed against
+the gazetteer (the place most strings name, within the institution's country when it has one).
 """
 
 from __future__ import annotations
@@ -13,33 +13,22 @@ from collections.abc import Iterable, Mapping
 
 import pyarrow as pa
 
+from sciencecities.normalise.ror import ror_id
 from sciencecities.resolve.geography.affiliations import parse_affiliation
 from sciencecities.resolve.geography.gazetteer import Gazetteer
 from sciencecities.resolve.geography.model import Place
+from sciencecities.tables import INSTITUTION_PLACES
 
-SCHEMA = pa.schema(
-    [
-        ("institution_id", pa.string()),
-        ("geonames_id", pa.int64()),
-        ("place_name", pa.string()),
-        ("place_country_code", pa.string()),
-        ("admin1", pa.string()),
-        ("admin2", pa.string()),
-        ("latitude", pa.float64()),
-        ("longitude", pa.float64()),
-        ("population", pa.int64()),
-        ("geo_source", pa.string()),
-        ("confidence", pa.float64()),
-        ("detail", pa.string()),
-    ]
-)
+SCHEMA = INSTITUTION_PLACES.schema
 """One row per institution; the place columns are null when no source could place it."""
 
 NEAR_KM = 25.0
-"""OpenAlex coordinates within this distance of the nearest gazetteer place are taken with full confidence."""
+"""OpenAlex or ROR coordinates this close to their nearest gazetteer place are taken with high confidence."""
 
 
-def _row(institution_id: str, place: Place | None, source: str | None, confidence: float, detail: str) -> dict:
+def _row(
+    institution_id: str, place: Place | None, source: str | None, confidence: float, detail: str
+) -> dict[str, object]:
     return {
         "institution_id": institution_id,
         "geonames_id": place.geonames_id if place else None,
@@ -67,11 +56,34 @@ def _from_openalex(record: Mapping[str, object], gazetteer: Gazetteer) -> tuple[
     if latitude is None or longitude is None:
         return None
     country = str(record["country_code"]) if record.get("country_code") else None
+    return _nearest(float(latitude), float(longitude), country, 0.95, gazetteer)  # type: ignore[arg-type]
+
+
+def _from_ror(record: Mapping[str, object], gazetteer: Gazetteer) -> tuple[Place, float, str] | None:
+    """The place of a `ror_places` row: its GeoNames id when the gazetteer has it, else its coordinates."""
+    label = f"ROR {record['ror']}: "
+    geonames_id = record.get("geonames_id")
+    place = gazetteer.place(geonames_id) if isinstance(geonames_id, int) else None
+    if place is not None:
+        return place, 0.95, f"{label}GeoNames id {geonames_id}"
+    latitude, longitude = record.get("latitude"), record.get("longitude")
+    if not isinstance(latitude, float) or not isinstance(longitude, float):
+        return None
+    country = record.get("country_code")
+    found = _nearest(latitude, longitude, country if isinstance(country, str) else None, 0.9, gazetteer)
+    return found[0], found[1], label + found[2]
+
+
+def _nearest(
+    latitude: float, longitude: float, country: str | None, near: float, gazetteer: Gazetteer
+) -> tuple[Place, float, str]:
+    """The gazetteer place nearest the point (in `country` when it has places): confidence `near` within
+    NEAR_KM, 0.6 beyond."""
     try:
-        found = gazetteer.nearest(float(latitude), float(longitude), country)  # type: ignore[arg-type]
+        found = gazetteer.nearest(latitude, longitude, country)
     except ValueError:  # a country code without places in the gazetteer (e.g. UM, BV): search everywhere
-        found = gazetteer.nearest(float(latitude), float(longitude))  # type: ignore[arg-type]
-    confidence = 0.95 if found.distance_km <= NEAR_KM else 0.6
+        found = gazetteer.nearest(latitude, longitude)
+    confidence = near if found.distance_km <= NEAR_KM else 0.6
     return found.place, confidence, f"nearest place to {latitude}, {longitude} ({found.distance_km:.1f} km)"
 
 
@@ -106,13 +118,17 @@ def place_institutions(
     affiliation_strings: Mapping[str, list[str]],
     gazetteer: Gazetteer,
     overrides: pa.Table | None = None,
+    *,
+    ror: pa.Table | None = None,
 ) -> pa.Table:
     """Place every institution of `institutions` (the canonical table); see the module docstring for the order.
 
     `affiliation_strings` maps an institution id to the raw affiliation strings of its authorships;
-    `overrides` has institution_id and geonames_id, or latitude and longitude.
+    `overrides` has institution_id and geonames_id, or latitude and longitude; `ror` is a `ror_places` table,
+    joined on the institutions' `ror` column (bare ids or https://ror.org/ URLs on either side).
     """
     override = {r["institution_id"]: r for r in (overrides.to_pylist() if overrides is not None else [])}
+    by_ror = {ror_id(r["ror"]): r for r in (ror.to_pylist() if ror is not None else [])}
     rows = []
     for record in institutions.to_pylist():
         iid = record["institution_id"]
@@ -128,6 +144,11 @@ def place_institutions(
         found = _from_openalex(record, gazetteer)
         if found is not None:
             rows.append(_row(iid, found[0], "openalex", found[1], found[2]))
+            continue
+        bare = ror_id(record.get("ror"))
+        found = _from_ror(by_ror[bare] | {"ror": bare}, gazetteer) if bare and bare in by_ror else None
+        if found is not None:
+            rows.append(_row(iid, found[0], "ror", found[1], found[2]))
             continue
         parsed = _from_strings(affiliation_strings.get(iid, []), record.get("country_code"), gazetteer)
         if parsed is not None:

@@ -1,0 +1,81 @@
+"""What the CLI's verb modules share: the consoles, the common options, settings from flags, year windows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from sciencecities.config import Settings
+from sciencecities.errors import InputError
+from sciencecities.present.export import Format
+from sciencecities.rank.ranking import LEVELS
+
+err = Console(stderr=True)
+out = Console()
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store directory [env SCIENCECITIES_STORE; default ./sciencecities-data]."),
+]
+EditionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--edition", help="Edition (method): a shipped name or a .yaml file [default: nature-index]."
+    ),
+]
+SubjectOpt = Annotated[
+    str | None, typer.Option("--subject", help="A subject of the edition (id or name); default overall.")
+]
+YearOpt = Annotated[int | None, typer.Option("--year", help="One publication year.")]
+YearsOpt = Annotated[str | None, typer.Option("--years", help="A window of years, e.g. 2015-2024.")]
+BaseYearOpt = Annotated[
+    int | None, typer.Option("--base-year", help="Base year of Adjusted Share [default: the latest year].")
+]
+LevelOpt = Annotated[str, typer.Option("--level", help=f"What to rank: {', '.join(LEVELS)}.")]
+BoundariesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--boundaries",
+        help="Boundary set of the city level: metro, city, clusters, or a .yaml file [default: metro].",
+    ),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")
+]
+
+
+def settings(**flags: Any) -> Settings:
+    """Settings from defaults < SCIENCECITIES_* environment < the flags given on the command line."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    return Settings(**given)
+
+
+def parse_years(year: int | None, years: str | None) -> tuple[int, int] | None:
+    """`--year 2024` or `--years 2015-2024` as an inclusive (first, last) window."""
+    if year is not None and years is not None:
+        raise InputError("give --year or --years, not both", "e.g. --year 2024 or --years 2015-2024")
+    if year is not None:
+        return (year, year)
+    if years is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-|\.\.|:)\s*(\d{4})\s*", years) or re.fullmatch(
+        r"\s*(\d{4})\s*", years
+    )
+    if not match:
+        raise InputError(f"cannot read the years {years!r}", "write a window as FIRST-LAST, e.g. 2015-2024")
+    first, last = int(match.group(1)), int(match.group(match.lastindex or 1))
+    if first > last:
+        raise InputError(f"the window {years} is empty", "give the first year first, e.g. 2015-2024")
+    return (first, last)
+
+
+def span(years: tuple[int, int] | None) -> str:
+    """A window as people write it: 2024, 2015-2024, or all years."""
+    if years is None:
+        return "all years"
+    return str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
