@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test lint fmt clean
+.PHONY: help demo test lint fmt bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: $(VENV)/.installed-test  ## ruff (installed on demand)
 fmt: $(VENV)/.installed-test  ## format with ruff
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff format src tests
+
+bench: $(VENV)/.installed  ## run the benchmarks (results: benchmarks/README.md)
+	$(BIN)/python benchmarks/locate.py
 
 clean:  ## remove the virtual environment and demo outputs
 	rm -rf $(VENV) sciencecities-demo

@@ -11,13 +11,16 @@ from sciencecities.audit import Audit, audit, edition_coverage
 from sciencecities.config import Settings
 from sciencecities.demo import build_demo_store, demo_store
 from sciencecities.errors import ScienceCitiesError
-from sciencecities.pipeline import build, ingest_openalex
+from sciencecities.pipeline import build, ingest_openalex, ingest_ror
 from sciencecities.rank.queries import rank, trend
 from sciencecities.rank.ranking import Ranking
+from sciencecities.resolve.geography.locate import InstitutionLocation, Location, locate, locate_institution
 from sciencecities.store import Store
 
 __all__ = [
     "Audit",
+    "InstitutionLocation",
+    "Location",
     "Ranking",
     "ScienceCitiesError",
     "Settings",
@@ -29,6 +32,9 @@ __all__ = [
     "demo_store",
     "edition_coverage",
     "ingest_openalex",
+    "ingest_ror",
+    "locate",
+    "locate_institution",
     "rank",
     "trend",
 ]

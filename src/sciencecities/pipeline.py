@@ -23,6 +23,7 @@ from sciencecities.config import Settings
 from sciencecities.errors import QuarantineError
 from sciencecities.measure import checks, counts, credit
 from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
+from sciencecities.normalise.ror import read_ror
 from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
 from sciencecities.resolve import eligibility, journals, subjects
 from sciencecities.resolve.geography import gazetteer, units
@@ -45,6 +46,7 @@ from sciencecities.tables import (
     INSTITUTION_YEAR,
     JOURNAL_SOURCES,
     QUARANTINE,
+    ROR_PLACES,
     WORK_SUBJECTS,
     Table,
 )
@@ -127,10 +129,6 @@ def ingest_openalex(
         canonicalise(con)
         merge_into_store(con, txn)
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
-        report.quarantined = len(quarantined)
-        for row in quarantined:
-            key = row["reason"].split(":")[0]
-            report.quarantine_reasons[key] = report.quarantine_reasons.get(key, 0) + 1
         txn.manifest["ingests"].append(
             {
                 "id": ingest_id,
@@ -138,13 +136,62 @@ def ingest_openalex(
                 "finished": now_iso(),
                 "files": report.files,
                 "taken": report.taken,
-                "quarantined": report.quarantined,
+                "quarantined": len(quarantined),
                 "merged_ids": report.merged_ids,
             }
         )
         txn.manifest["builds"] = {}
         shutil.rmtree(txn.dir / "derived", ignore_errors=True)
         con.close()
+    return _finished(report, store, started, quarantined, strict=strict)
+
+
+def ingest_ror(store: Store, paths: list[Path], *, strict: bool = False) -> IngestReport:
+    """Ingest ROR schema-v2 records (a data dump .zip, JSON or JSON Lines) into `ror_places`, the place source
+    between OpenAlex `geo` and affiliation strings; the newest record of each ROR id wins. Builds are reset,
+    since places may change."""
+    started = time.perf_counter()
+    read = read_ror(paths)
+    ingest_id = uuid.uuid4().hex[:12]
+    report = IngestReport(store.root, files=read.files, taken=read.table.num_rows)
+    quarantined = [row | {"ingest_id": ingest_id} for row in read.quarantined]
+    with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
+        con = duckdb.connect(str(Path(tmp) / "ror.duckdb"))
+        con.register("new_ror", read.table)
+        path = txn.path(ROR_PLACES.name)
+        con.register("old_ror", pq.read_table(path) if path.exists() else read.table.schema.empty_table())
+        merged = con.sql(
+            "SELECT * EXCLUDE (n, fresh) FROM (SELECT *, row_number() OVER (PARTITION BY ror ORDER BY "
+            "last_modified DESC NULLS LAST, fresh DESC) AS n FROM (SELECT *, 0 AS fresh FROM old_ror "
+            "UNION ALL BY NAME SELECT *, 1 AS fresh FROM new_ror)) WHERE n = 1 ORDER BY ror"
+        ).to_arrow_table()
+        txn.replace(ROR_PLACES, merged)
+        _merge_quarantine(con, txn, quarantined, [str(f["path"]) for f in read.files])
+        txn.manifest["ingests"].append(
+            {
+                "id": ingest_id,
+                "source": "ror",
+                "finished": now_iso(),
+                "files": read.files,
+                "taken": report.taken,
+                "quarantined": len(quarantined),
+            }
+        )
+        txn.manifest["builds"] = {}
+        shutil.rmtree(txn.dir / "derived", ignore_errors=True)
+        con.close()
+    return _finished(report, store, started, quarantined, strict=strict)
+
+
+def _finished(
+    report: IngestReport, store: Store, started: float, quarantined: list[dict[str, Any]], *, strict: bool
+) -> IngestReport:
+    """Complete an ingest's report (quarantine by reason, the store's tables, time); under `strict`, raise
+    QuarantineError when anything was quarantined (the rest is ingested all the same)."""
+    report.quarantined = len(quarantined)
+    for row in quarantined:
+        key = row["reason"].split(":")[0]
+        report.quarantine_reasons[key] = report.quarantine_reasons.get(key, 0) + 1
     report.tables = {k: v for k, v in store.manifest()["tables"].items() if "/" not in k}
     report.seconds = time.perf_counter() - started
     if strict and report.quarantined:
@@ -242,7 +289,9 @@ def build(store: Store, settings: Settings) -> BuildReport:
         place_rows = _placed_before(txn, overrides_sha)
         if place_rows is None:
             strings = affiliation_strings(institutions, affiliations, con.table("authorships"))
-            place_rows = place_institutions(institutions.to_pyarrow(), strings, gaz, overrides)
+            place_rows = place_institutions(
+                institutions.to_pyarrow(), strings, gaz, overrides, ror=con.table("ror_places").to_pyarrow()
+            )
         places = save(INSTITUTION_PLACES, place_rows)
         located_countries = counts.institution_countries(institutions, places)
         ctry_year = save(COUNTRY_YEAR, counts.country_year(credited, topics, located_countries))
@@ -250,7 +299,8 @@ def build(store: Store, settings: Settings) -> BuildReport:
         clustered, cluster_summary = units.cluster_units(place_rows, share, params)
         unit_rows = [units.institution_units(place_rows, gaz, s) for s in sets] + [clustered]
         located = save(INSTITUTION_UNITS, units.concat_units(unit_rows))
-        grouped = save(INSTITUTION_GROUPS, units.institution_groups(place_rows, gaz, groups, sets[0]))
+        reference = BoundarySet.load(units.GROUPS_REFERENCE)
+        grouped = save(INSTITUTION_GROUPS, units.institution_groups(place_rows, gaz, groups, reference))
         set_names = [s.name for s in sets] + [units.CLUSTERS]
         per_set = {name: located.filter(located.boundaries == name) for name in set_names}
         city_year = save(

@@ -175,3 +175,38 @@ def test_audit_lists_unplaced_institutions_with_their_share_and_places_by_source
     assert by_source["openalex"]["institutions"] == pc.sum(pc.equal(places["geo_source"], "openalex")).as_py()
     assert 0.9 < report.totals["placed_fraction"] < 1
     assert "place_country_disagreements" in report.sections
+
+
+def test_the_readme_states_the_placed_fraction_of_the_demo(demo: Store) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    geography = demo.manifest()["builds"]["nature-index"]["geography"]
+    credited = {r["source"]: r for r in geography["places_by_source"]}
+    assert f"{geography['placed_fraction']:.1%} of the `nature-index` Share" in readme
+    assert f"({geography['placed_share']:.2f} of 60.00)" in readme
+    assert f"{credited['openalex']['institutions']} credited institutions by their OpenAlex `geo`" in readme
+    assert f"{credited['parsed']['institutions']} by parsing" in readme
+    assert f"{credited['unplaced']['institutions']} credited institutions (Share {credited['unplaced']['share']:.2f})" in readme
+
+
+def test_locate_institution_reads_what_the_build_assigned(demo: Store) -> None:
+    from sciencecities import locate, locate_institution
+    from sciencecities.errors import GeographyError
+
+    harvard = locate_institution(demo, f"https://openalex.org/{HARVARD}", edition=EDITION)
+    units = {(r["boundaries"], r["institution_id"]): r for r in demo.read("institution_units", EDITION).to_pylist()}
+    assert harvard.location.unit.id == units[("metro", HARVARD)]["unit_id"] == "us-csa-148"
+    assert harvard.geo_source == "openalex" and harvard.name == "Harvard University"
+    assert [g for g, _ in harvard.location.groups] == ["north-america"]
+    # The same place located as a coordinate lands in the same science city.
+    point = locate(harvard.location.latitude, harvard.location.longitude)
+    assert point.unit == harvard.location.unit
+    clustered = locate_institution(demo, HARVARD, boundaries="clusters", edition=EDITION)
+    assert clustered.location.unit.id == units[("clusters", HARVARD)]["unit_id"]
+    places = demo.read("institution_places", EDITION).to_pylist()
+    unplaced = next(r["institution_id"] for r in places if r["geonames_id"] is None)
+    with pytest.raises(GeographyError, match="has no place"):
+        locate_institution(demo, unplaced, edition=EDITION)
+    with pytest.raises(InputError, match="no institution"):
+        locate_institution(demo, "I0", edition=EDITION)
+    with pytest.raises(StoreError, match="not built"):
+        locate_institution(demo, HARVARD, edition="nature-index-2018")

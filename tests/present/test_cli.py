@@ -38,6 +38,9 @@ def test_demo_prints_rankings_and_writes_outputs(demo_cli: tuple[Path, subproces
     root, result = demo_cli
     assert result.returncode == 0, result.stderr
     assert "Top 10 countries" in result.stdout and "United States" in result.stdout
+    assert "Top 10 science cities (metropolitan areas)" in result.stdout
+    assert "Boston metropolitan area" in result.stdout and "% of country" in result.stdout
+    assert "of the Share of nature-index is placed in a science city" in result.stdout
     assert "Harvard University" in result.stdout
     assert str(root) in result.stdout
     assert "Leading country per subject" in result.stdout and "Health Sciences" in result.stdout
@@ -45,6 +48,9 @@ def test_demo_prints_rankings_and_writes_outputs(demo_cli: tuple[Path, subproces
         with (root / "outputs" / f"{edition}_country_ranking.csv").open() as handle:
             rows = list(csv.DictReader(handle))
         assert rows[0]["id"] == "US" and len(rows) > 10
+        with (root / "outputs" / f"{edition}_city_ranking.csv").open() as handle:
+            cities = list(csv.DictReader(handle))
+        assert cities[0]["id"] == "us-csa-148" and "contribution" in cities[0]
 
 
 def test_demo_again_replaces_its_store_but_refuses_other_folders(tmp_path: Path,

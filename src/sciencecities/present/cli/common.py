@@ -9,10 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from sciencecities import editions as edition_files
 from sciencecities.config import Settings
 from sciencecities.errors import InputError
+from sciencecities.pipeline import build as run_build
 from sciencecities.present.export import Format
+from sciencecities.rank.queries import boundaries_name
 from sciencecities.rank.ranking import LEVELS
+from sciencecities.store import Store
 
 err = Console(stderr=True)
 out = Console()
@@ -79,3 +83,20 @@ def span(years: tuple[int, int] | None) -> str:
     if years is None:
         return "all years"
     return str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}"
+
+
+def ensure_built(data: Store, conf: Settings, level: str | None = None) -> str:
+    """The edition's name, building it first when the store has not built it yet, or (for the city level)
+    building it again, with the options it was built with, when it lacks the boundary set asked for."""
+    name = edition_files.load(conf.edition).name
+    built = data.manifest().get("builds", {}).get(name) if data.exists else None
+    if built is None:
+        err.print(f"edition {name} is not built yet: building it now")
+        run_build(data, conf)
+        return name
+    wanted = boundaries_name(conf.boundaries)
+    if level == "city" and wanted not in built.get("geography", {}).get("boundaries", {}):
+        err.print(f"boundary set {wanted} is not built for {name} yet: building it now")
+        options = {k: v for k, v in built["options"].items() if k in Settings.model_fields}
+        run_build(data, conf.model_copy(update=options | {"boundaries": conf.boundaries}))
+    return name

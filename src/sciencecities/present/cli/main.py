@@ -15,10 +15,9 @@ from sciencecities import editions as edition_files
 from sciencecities.acquire.files import InputFile
 from sciencecities.audit import audit as run_audit
 from sciencecities.audit import edition_coverage
-from sciencecities.config import Settings
 from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_store
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
-from sciencecities.pipeline import IngestReport, ingest_openalex
+from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.cli.common import (
     BaseYearOpt,
@@ -31,14 +30,15 @@ from sciencecities.present.cli.common import (
     SubjectOpt,
     YearOpt,
     YearsOpt,
+    ensure_built,
     err,
     out,
     parse_years,
     settings,
     span,
 )
+from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.export import Format, rich_table, write
-from sciencecities.rank.queries import boundaries_name
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
 from sciencecities.rank.ranking import Ranking
@@ -53,6 +53,7 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
 
 _STATE: dict[str, Any] = {}
 _PLURAL = {
@@ -101,6 +102,29 @@ def ingest_openalex_cmd(
     conf = settings(store=store, strict=strict or None)
     report = _ingest_with_progress(Store(conf.store), paths, force)
     _print_ingest(report)
+    if conf.strict and report.quarantined:
+        raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
+
+
+@ingest_app.command("ror")
+def ingest_ror_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="A ROR data dump (.zip from Zenodo), or ROR v2 records as .json(.gz) or .jsonl(.gz)."
+        ),
+    ],
+    store: StoreOpt = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit non-zero if any record is quarantined.")
+    ] = False,
+) -> None:
+    """Ingest ROR records: the place of an institution with a ROR id when OpenAlex gives none (before parsing)."""
+    conf = settings(store=store, strict=strict or None)
+    with err.status("reading ROR records"):
+        report = ingest_ror(Store(conf.store), paths)
+    _print_ingest(report)
+    err.print("builds are reset: the next rank (or `sciencecities build`) places institutions again")
     if conf.strict and report.quarantined:
         raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
 
@@ -249,23 +273,6 @@ def build_cmd(
     )
 
 
-def _ensure_built(data: Store, conf: Settings, level: str | None = None) -> str:
-    """The edition's name, building it first when the store has not built it yet, or (for the city level)
-    building it again, with the options it was built with, when it lacks the boundary set asked for."""
-    name = edition_files.load(conf.edition).name
-    built = data.manifest().get("builds", {}).get(name) if data.exists else None
-    if built is None:
-        err.print(f"edition {name} is not built yet: building it now")
-        run_build(data, conf)
-        return name
-    wanted = boundaries_name(conf.boundaries)
-    if level == "city" and wanted not in built.get("geography", {}).get("boundaries", {}):
-        err.print(f"boundary set {wanted} is not built for {name} yet: building it now")
-        options = {k: v for k, v in built["options"].items() if k in Settings.model_fields}
-        run_build(data, conf.model_copy(update=options | {"boundaries": conf.boundaries}))
-    return name
-
-
 def _terminal_view(ranking: Ranking) -> Any:
     """The ranking as shown in the terminal: comparison columns only when there is a comparison, change in %."""
     import pyarrow as pa
@@ -307,7 +314,7 @@ def rank_cmd(
     if compare is not None and window is None:
         raise InputError("--vs needs --year or --years", "e.g. --year 2024 --vs 2020")
     data = Store(conf.store)
-    name = _ensure_built(data, conf, level)
+    name = ensure_built(data, conf, level)
     shown = top if top is not None or fmt is not Format.table else 25
     ranking = run_rank(
         data,
@@ -367,7 +374,7 @@ def trend_cmd(
     conf = settings(store=store, edition=edition, boundaries=boundaries)
     window = parse_years(None, years)
     data = Store(conf.store)
-    name = _ensure_built(data, conf, level)
+    name = ensure_built(data, conf, level)
     if entity is None and top is None:
         top = 10
     result = run_trend(

@@ -17,6 +17,10 @@ from sciencecities.resolve.geography.gazetteer import Gazetteer
 from sciencecities.resolve.geography.model import Place
 from sciencecities.tables import INSTITUTION_GROUPS, INSTITUTION_UNITS
 
+GROUPS_REFERENCE = "metro"
+"""The boundary set whose unit ids groups may list (the shipped groups name `metro` units), whatever set a
+ranking or a locate uses: a group holds the same places under every boundary set."""
+
 CLUSTERS = "clusters"
 """Name of the boundary set drawn from Share-weighted places (DBSCAN) rather than place by place."""
 
@@ -58,7 +62,9 @@ def cluster_units(places: pa.Table, share: pa.Table, params: ClusterParams) -> t
     institution_units rows and the cluster summary (see `Clusters.clusters`). Institutions whose place carries
     no Share get no cluster: they hold nothing to count.
     """
-    located = places.filter(pc.is_valid(places["geonames_id"])).join(share, "institution_id", join_type="left outer")
+    located = places.filter(pc.is_valid(places["geonames_id"])).join(
+        share, "institution_id", join_type="left outer"
+    )
     weights = located.group_by(
         ["geonames_id", "place_name", "place_country_code", "latitude", "longitude", "population"]
     ).aggregate([("share", "sum")])
