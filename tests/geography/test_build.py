@@ -121,7 +121,7 @@ def test_an_override_moves_an_institution_and_its_share(demo: Store, tmp_path: P
     oxford = [k for k in after if "oxford" in k]
     assert len(oxford) == 1
     assert math.isclose(after[oxford[0]] - before.get(oxford[0], 0.0), harvard, rel_tol=1e-9)
-    row = [r for r in copy.read("institution_places", EDITION).to_pylist() if r["institution_id"] == HARVARD][0]
+    row = next(r for r in copy.read("institution_places", EDITION).to_pylist() if r["institution_id"] == HARVARD)
     assert (row["geo_source"], row["place_name"]) == ("override", "Oxford")
 
 

@@ -1,4 +1,5 @@
-"""The geography verbs as a user runs them: rank --level city|group, ingest ror, build flags, audit."""
+"""The geography verbs as a user runs them: rank --level city|group, ingest ror, build flags, audit, locate;
+on the session's demo store (read only, or copied before a change)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_cli import cli
 
 from sciencecities import Store, rank
 from sciencecities.rank.ranking import CITY_COLUMNS
-from test_cli import cli, demo_cli  # noqa: F401 - the module-scoped demo store fixture
 
 pytestmark = pytest.mark.slow
 
 ROR = Path(__file__).parent.parent / "normalise" / "data" / "ror" / "ror_v2_search_response_20_records.json"
 
 
-def test_city_ranking_csv_matches_the_api_for_each_boundary_set(demo_cli: tuple[Path, object]) -> None:
-    root, _ = demo_cli
+def test_city_ranking_csv_matches_the_api_for_each_boundary_set(demo: Store) -> None:
+    root = demo.root
     for boundaries in ("metro", "clusters"):
         result = cli("rank", "--store", str(root), "--level", "city", "--boundaries", boundaries, "--format", "csv")
         assert result.returncode == 0, result.stderr
@@ -30,8 +31,8 @@ def test_city_ranking_csv_matches_the_api_for_each_boundary_set(demo_cli: tuple[
         assert [(r["id"], int(r["count"])) for r in rows] == [(r["id"], r["count"]) for r in api]
 
 
-def test_group_trend_and_city_json_meta(demo_cli: tuple[Path, object], tmp_path: Path) -> None:
-    root, _ = demo_cli
+def test_group_trend_and_city_json_meta(demo: Store, tmp_path: Path) -> None:
+    root = demo.root
     out = tmp_path / "cities.json"
     result = cli("rank", "--store", str(root), "--level", "city", "--boundaries", "city", "--top", "3",
                  "--format", "json", "--out", str(out))
@@ -45,9 +46,9 @@ def test_group_trend_and_city_json_meta(demo_cli: tuple[Path, object], tmp_path:
 
 
 def test_a_users_boundary_file_is_built_on_demand_keeping_the_build_options(
-    demo_cli: tuple[Path, object], tmp_path: Path
+    demo: Store, tmp_path: Path
 ) -> None:
-    root, _ = demo_cli
+    root = demo.root
     store = tmp_path / "store"
     shutil.copytree(root, store)
     built = cli("build", "--store", str(store), "--count-unaffiliated")
@@ -62,8 +63,8 @@ def test_a_users_boundary_file_is_built_on_demand_keeping_the_build_options(
     assert options["count_unaffiliated"] is True and options["boundaries"] == str(mine)
 
 
-def test_ingest_ror_then_audit_shows_places_by_source(demo_cli: tuple[Path, object], tmp_path: Path) -> None:
-    root, _ = demo_cli
+def test_ingest_ror_then_audit_shows_places_by_source(demo: Store, tmp_path: Path) -> None:
+    root = demo.root
     store = tmp_path / "store"
     shutil.copytree(root, store)
     result = cli("ingest", "ror", str(ROR), "--store", str(store))
@@ -83,8 +84,8 @@ def test_ingest_ror_then_audit_shows_places_by_source(demo_cli: tuple[Path, obje
     assert failed.returncode == 2 and "bad.json" in failed.stderr
 
 
-def test_locate_a_coordinate_and_an_institution(demo_cli: tuple[Path, object]) -> None:
-    root, _ = demo_cli
+def test_locate_a_coordinate_and_an_institution(demo: Store) -> None:
+    root = demo.root
     sydney = cli("locate", "-33.87", "151.21", "--format", "json")
     assert sydney.returncode == 0, sydney.stderr
     data = json.loads(sydney.stdout)["data"][0]
