@@ -210,3 +210,21 @@ def test_locate_institution_reads_what_the_build_assigned(demo: Store) -> None:
         locate_institution(demo, "I0", edition=EDITION)
     with pytest.raises(StoreError, match="not built"):
         locate_institution(demo, HARVARD, edition="nature-index-2018")
+
+
+def test_institutions_of_one_city_with_their_part_of_its_share(demo: Store) -> None:
+    inside = rank(demo, level="institution", edition=EDITION, city="Boston", years=(2015, 2024))
+    assert inside.meta["city"]["id"] == "us-csa-148"
+    units = demo.read("institution_units", EDITION).to_pylist()
+    members = {r["institution_id"] for r in units if r["boundaries"] == "metro" and r["unit_id"] == "us-csa-148"}
+    rows = inside.table.to_pylist()
+    assert rows and {r["id"] for r in rows} <= members
+    city = next(r for r in rank(demo, level="city", edition=EDITION, years=(2015, 2024)).table.to_pylist()
+                if r["id"] == "us-csa-148")
+    assert math.isclose(sum(r["share"] for r in rows), city["share"], rel_tol=1e-12)
+    assert math.isclose(sum(r["contribution"] for r in rows), 100.0, rel_tol=1e-9)
+    assert [r["rank"] for r in rows] == sorted(r["rank"] for r in rows) and rows[0]["rank"] == 1
+    with pytest.raises(InputError, match="ambiguous"):
+        rank(demo, level="institution", edition=EDITION, city="Cambridge", boundaries="city")
+    with pytest.raises(InputError, match="--level institution"):
+        rank(demo, level="country", edition=EDITION, city="Boston")

@@ -11,6 +11,7 @@ from ibis.backends import BaseBackend
 from sciencecities import editions, engines
 from sciencecities.countries import countries
 from sciencecities.errors import InputError, StoreError
+from sciencecities.rank.names import Candidate, find
 from sciencecities.rank.ranking import (
     LEVELS,
     Ranking,
@@ -183,13 +184,16 @@ def rank(
     vs: Years | None = None,
     base_year: int | None = None,
     boundaries: str = "metro",
+    city: str | None = None,
 ) -> Ranking:
     """Rank institutions, science cities, countries or groups of a built edition over a window of years,
     overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
 
     Beside Count and Share: Adjusted Share to the base year, and, when a window is given, the rank and
     Adjusted Share of the previous window (`vs`, else the same length just before) and the change. City
-    rankings add `contribution`, the city's Share as a percentage of its country's.
+    rankings add `contribution`, the city's Share as a percentage of its country's. With `city` (an id or
+    a name of a unit of `boundaries`), institutions are those of that city and `contribution` is their Share
+    as a percentage of the city's.
 
     Examples
     --------
@@ -199,12 +203,28 @@ def rank(
     ['rank', 'previous_rank', 'id', 'name']
     """
     _check_window(vs, "comparison window")
+    if city is not None and level != "institution":
+        raise InputError("--city drills down to institutions", "use --level institution with --city")
     ready = _prepare(store, level, years, subject, edition, base_year, boundaries)
     previous = previous_window(years, vs)
-    expr = ranking(ready.metrics, ready.key, ready.names, years, previous)
+    unit = None
+    metrics = ready.metrics
+    if city is not None:
+        unit, members = _city_members(ready, boundaries, city)
+        metrics = metrics.filter(metrics.institution_id.isin(members.institution_id))
+    expr = ranking(metrics, ready.key, ready.names, years, previous)
     if level == "city":
         country_rows = ready.con.table("country_year")
         expr = contribution(expr, country_rows.filter(country_rows.subject == ready.subject), years)
+    if unit is not None:
+        rows = ready.con.table("city_year")
+        chosen = rows.filter(
+            (rows.boundaries == unit[1]) & (rows.unit_id == unit[0].id) & (rows.subject == ready.subject)
+        )
+        city_rows = chosen.mutate(country_code=ibis.literal(unit[0].country_code)).drop(
+            "boundaries", "unit_id"
+        )
+        expr = contribution(expr, city_rows, years)
     if top is not None:
         expr = expr.filter(expr["rank"] <= top)
     table = expr.to_pyarrow()
@@ -217,9 +237,27 @@ def rank(
         years=list(years) if years else "all",
         previous_years=list(previous) if previous else None,
         base_year=ready.base_year,
-        boundaries=ready.boundaries,
+        boundaries=ready.boundaries or (unit[1] if unit else None),
+        city={"id": unit[0].id, "name": unit[0].name, "country_code": unit[0].country_code} if unit else None,
     )
     return Ranking(table, meta)
+
+
+def _city_members(ready: _Prepared, boundaries: str, city: str) -> tuple[tuple[Candidate, str], ibis.Table]:
+    """The unit that `city` names with its boundary set's name, and the unit's institutions (an InputError
+    with suggestions when the name fits none or several)."""
+    name = boundaries_name(boundaries)
+    _level(ready.con, "city", ready.built, name)  # raises a StoreError with a hint when the set is not built
+    units = ready.con.table("institution_units")
+    in_set = units.filter(units.boundaries == name)
+    rows = (
+        in_set.group_by("unit_id")
+        .agg(name=in_set.unit_name.min(), country_code=in_set.country_code.min())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    found = find(city, [Candidate(r["unit_id"], r["name"], r["country_code"]) for r in rows], "city")
+    return (found, name), in_set.filter(in_set.unit_id == found.id).select("institution_id")
 
 
 def trend(

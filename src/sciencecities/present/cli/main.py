@@ -280,7 +280,8 @@ def _terminal_view(ranking: Ranking) -> Any:
     table = ranking.table
     if "contribution" in table.column_names:
         pct = [None if v is None else f"{v:.1f}%" for v in table.column("contribution").to_pylist()]
-        table = table.drop_columns(["contribution"]).append_column("% of country", pa.array(pct, pa.string()))
+        label = "% of city" if ranking.meta.get("city") else "% of country"
+        table = table.drop_columns(["contribution"]).append_column(label, pa.array(pct, pa.string()))
     if ranking.meta.get("previous_years") is None:
         return table.drop_columns(["previous_rank", "adjusted_share_previous", "change"])
     change = [None if v is None else f"{v:+.1%}" for v in table.column("change").to_pylist()]
@@ -301,20 +302,29 @@ def rank_cmd(
     base_year: BaseYearOpt = None,
     top: Annotated[int | None, typer.Option("--top", help="Only ranks 1..N (ties at N included).")] = None,
     boundaries: BoundariesOpt = None,
+    city: Annotated[
+        str | None,
+        typer.Option(
+            "--city",
+            help="Only the institutions of this science city (id or name, e.g. Boston or 'Cambridge, GB'), "
+            "with their % of the city's Share.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
 ) -> None:
     """Rank by Share (fractional counting), with Count, Adjusted Share, previous rank and change; science
-    cities also with their contribution to the country's Share (%)."""
+    cities also with their contribution to the country's Share (%), institutions of a --city with theirs to
+    the city's."""
     conf = settings(store=store, edition=edition, boundaries=boundaries)
     window = parse_years(year, years)
     compare = parse_years(None, vs) if vs is not None else None
     if compare is not None and window is None:
         raise InputError("--vs needs --year or --years", "e.g. --year 2024 --vs 2020")
     data = Store(conf.store)
-    name = ensure_built(data, conf, level)
+    name = ensure_built(data, conf, "city" if city is not None else level)
     shown = top if top is not None or fmt is not Format.table else 25
     ranking = run_rank(
         data,
@@ -326,9 +336,12 @@ def rank_cmd(
         vs=compare,
         base_year=base_year,
         boundaries=conf.boundaries,
+        city=city,
     )
     meta = ranking.meta
     title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"
+    if meta.get("city"):
+        title += f", in {meta['city']['name']} ({meta['city']['id']})"
     if meta["boundaries"]:
         title += f", boundaries {meta['boundaries']}"
     if meta["previous_years"]:
