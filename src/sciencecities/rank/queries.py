@@ -243,21 +243,44 @@ def rank(
     return Ranking(table, meta)
 
 
+def _city_candidates(con: BaseBackend, boundaries: str) -> list[Candidate]:
+    """Every unit of a built boundary set, as name-finding candidates."""
+    units = con.table("institution_units")
+    in_set = units.filter(units.boundaries == boundaries)
+    rows = (
+        in_set.group_by("unit_id")
+        .agg(name=in_set.unit_name.min(), country_code=in_set.country_code.min())
+        .order_by("unit_id")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    return [Candidate(r["unit_id"], r["name"], r["country_code"]) for r in rows]
+
+
 def _city_members(ready: _Prepared, boundaries: str, city: str) -> tuple[tuple[Candidate, str], ibis.Table]:
     """The unit that `city` names with its boundary set's name, and the unit's institutions (an InputError
     with suggestions when the name fits none or several)."""
     name = boundaries_name(boundaries)
     _level(ready.con, "city", ready.built, name)  # raises a StoreError with a hint when the set is not built
+    found = find(city, _city_candidates(ready.con, name), "city")
     units = ready.con.table("institution_units")
-    in_set = units.filter(units.boundaries == name)
-    rows = (
-        in_set.group_by("unit_id")
-        .agg(name=in_set.unit_name.min(), country_code=in_set.country_code.min())
-        .to_pyarrow()
-        .to_pylist()
-    )
-    found = find(city, [Candidate(r["unit_id"], r["name"], r["country_code"]) for r in rows], "city")
-    return (found, name), in_set.filter(in_set.unit_id == found.id).select("institution_id")
+    members = units.filter((units.boundaries == name) & (units.unit_id == found.id)).select("institution_id")
+    return (found, name), members
+
+
+def find_city(
+    store: Store, city: str, *, edition: str = "nature-index", boundaries: str = "metro"
+) -> Candidate:
+    """The science city (a unit of `boundaries`) that `city` names: its id, or its name in any case and
+    accents, with ', CC' to pick a country; an InputError lists the matches or close names otherwise."""
+    built, _ = built_edition(store, edition)
+    name = boundaries_name(boundaries)
+    con = engines.connect(store.current, built["edition"])
+    try:
+        _level(con, "city", built, name)
+        return find(city, _city_candidates(con, name), "city")
+    finally:
+        con.disconnect()
 
 
 def trend(

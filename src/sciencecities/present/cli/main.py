@@ -37,6 +37,7 @@ from sciencecities.present.cli.common import (
     settings,
     span,
 )
+from sciencecities.present.cli.city import city_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.export import Format, rich_table, write
 from sciencecities.rank.queries import rank as run_rank
@@ -54,6 +55,7 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
+app.command("city")(city_cmd)
 
 _STATE: dict[str, Any] = {}
 _PLURAL = {
