@@ -11,6 +11,7 @@ from ibis.backends import BaseBackend
 from sciencecities import editions, engines
 from sciencecities.countries import countries
 from sciencecities.errors import InputError, StoreError
+from sciencecities.measure import counts
 from sciencecities.rank.names import Candidate, find
 from sciencecities.rank.ranking import (
     LEVELS,
@@ -25,6 +26,7 @@ from sciencecities.rank.ranking import (
     trend as trend_rows,
 )
 from sciencecities.resolve.geography.boundaries import BoundarySet
+from sciencecities.resolve.lineage import top_level
 from sciencecities.resolve.subjects import ALL
 from sciencecities.store import Store
 
@@ -144,6 +146,7 @@ def _prepare(
     edition: str,
     base_year: int | None,
     boundaries: str,
+    rollup: bool = False,
 ) -> _Prepared:
     _check_window(years)
     if level not in LEVELS:
@@ -153,6 +156,14 @@ def _prepare(
     unit_set = boundaries_name(boundaries) if level == "city" else None
     con = engines.connect(store.current, built["edition"])
     per_year, key, names = _level(con, level, built, unit_set or "")
+    if rollup:
+        if level != "institution":
+            raise InputError(
+                "--rollup credits institutions to their parents", "use it with --level institution"
+            )
+        parents = ibis.memtable(top_level(con.table("institutions").to_pyarrow()))
+        rolled = counts.located_year(con.table("credit"), con.table("work_subjects"), parents, "parent_id")
+        per_year = rolled.rename(institution_id="parent_id")
     base = _base_year(con, method, base_year)
     metrics = adjusted(per_year, con.table("article_totals"), sid, base if base is not None else 0)
     return _Prepared(con, built, sid, key, names, metrics, base, unit_set)
@@ -185,6 +196,7 @@ def rank(
     base_year: int | None = None,
     boundaries: str = "metro",
     city: str | None = None,
+    rollup: bool = False,
 ) -> Ranking:
     """Rank institutions, science cities, countries or groups of a built edition over a window of years,
     overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
@@ -193,7 +205,8 @@ def rank(
     Adjusted Share of the previous window (`vs`, else the same length just before) and the change. City
     rankings add `contribution`, the city's Share as a percentage of its country's. With `city` (an id or
     a name of a unit of `boundaries`), institutions are those of that city and `contribution` is their Share
-    as a percentage of the city's.
+    as a percentage of the city's. With `rollup`, institutions are credited to their top-level parents
+    through OpenAlex `lineage` (see `resolve.lineage.top_level`).
 
     Examples
     --------
@@ -205,7 +218,12 @@ def rank(
     _check_window(vs, "comparison window")
     if city is not None and level != "institution":
         raise InputError("--city drills down to institutions", "use --level institution with --city")
-    ready = _prepare(store, level, years, subject, edition, base_year, boundaries)
+    if city is not None and rollup:
+        raise InputError(
+            "--city lists institutions as placed, --rollup credits them to parents elsewhere",
+            "use one of them",
+        )
+    ready = _prepare(store, level, years, subject, edition, base_year, boundaries, rollup)
     previous = previous_window(years, vs)
     unit = None
     metrics = ready.metrics
@@ -239,6 +257,7 @@ def rank(
         base_year=ready.base_year,
         boundaries=ready.boundaries or (unit[1] if unit else None),
         city={"id": unit[0].id, "name": unit[0].name, "country_code": unit[0].country_code} if unit else None,
+        rollup=rollup,
     )
     return Ranking(table, meta)
 

@@ -19,6 +19,7 @@ from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_sto
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
 from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
+from sciencecities.present.cli.city import city_cmd
 from sciencecities.present.cli.common import (
     BaseYearOpt,
     BoundariesOpt,
@@ -37,7 +38,6 @@ from sciencecities.present.cli.common import (
     settings,
     span,
 )
-from sciencecities.present.cli.city import city_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.export import Format, rich_table, write
 from sciencecities.rank.queries import rank as run_rank
@@ -312,6 +312,12 @@ def rank_cmd(
             "with their % of the city's Share.",
         ),
     ] = None,
+    rollup: Annotated[
+        bool,
+        typer.Option(
+            "--rollup", help="Credit institutions to their top-level parents through OpenAlex lineage."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
@@ -339,6 +345,7 @@ def rank_cmd(
         base_year=base_year,
         boundaries=conf.boundaries,
         city=city,
+        rollup=rollup,
     )
     meta = ranking.meta
     title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"
