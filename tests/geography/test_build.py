@@ -228,3 +228,14 @@ def test_institutions_of_one_city_with_their_part_of_its_share(demo: Store) -> N
         rank(demo, level="institution", edition=EDITION, city="Cambridge", boundaries="city")
     with pytest.raises(InputError, match="--level institution"):
         rank(demo, level="country", edition=EDITION, city="Boston")
+
+
+def test_city_locations_lie_among_their_institutions(demo: Store) -> None:
+    from sciencecities.rank.queries import city_locations
+
+    located = {r["id"]: r for r in city_locations(demo, edition=EDITION).to_pylist()}
+    boston = located["us-csa-148"]
+    assert 42.0 < boston["latitude"] < 42.6 and -71.5 < boston["longitude"] < -70.9
+    ranked = rank(demo, level="city", edition=EDITION).table
+    assert set(ranked["id"].to_pylist()) <= set(located)
+    assert all(-90 <= r["latitude"] <= 90 and -180 <= r["longitude"] <= 180 for r in located.values())

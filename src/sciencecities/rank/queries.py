@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from sciencecities import editions, engines
@@ -335,3 +336,37 @@ def trend(
         boundaries=ready.boundaries,
     )
     return Ranking(table, meta)
+
+
+def city_locations(store: Store, *, edition: str = "nature-index", boundaries: str = "metro") -> pa.Table:
+    """Where to draw each science city on a map: id, latitude and longitude, the mean of its institutions'
+    places weighted by their Share (all years; unweighted for a city without Share)."""
+    built, _ = built_edition(store, edition)
+    name = boundaries_name(boundaries)
+    con = engines.connect(store.current, built["edition"])
+    _level(con, "city", built, name)
+    units = con.table("institution_units")
+    places = con.table("institution_places")
+    credit = con.table("credit")
+    share = credit.group_by("institution_id").agg(share=credit.share.sum())
+    rows = (
+        units.filter(units.boundaries == name)
+        .join(places.select("institution_id", "latitude", "longitude"), "institution_id")
+        .left_join(share, "institution_id")
+    )
+    weight = rows.share.fill_null(0.0)
+    grouped = rows.group_by(id=rows.unit_id).agg(
+        total=weight.sum(),
+        lat_w=(rows.latitude * weight).sum(),
+        lon_w=(rows.longitude * weight).sum(),
+        lat=rows.latitude.mean(),
+        lon=rows.longitude.mean(),
+    )
+    located = grouped.select(
+        "id",
+        latitude=ibis.ifelse(grouped.total > 0, grouped.lat_w / grouped.total, grouped.lat),
+        longitude=ibis.ifelse(grouped.total > 0, grouped.lon_w / grouped.total, grouped.lon),
+    ).order_by("id")
+    table = located.to_pyarrow()
+    con.disconnect()
+    return table
