@@ -182,6 +182,19 @@ def _meta(store: Store, built: dict[str, Any], **fields: Any) -> dict[str, Any]:
         "store_version": manifest["version"],
         "sciencecities_version": manifest.get("sciencecities_version"),
         "ranking_rule": "Share rounded to 1e-9, then Count; ties share a rank",
+        "coverage": coverage(manifest, built),
+    }
+
+
+def coverage(manifest: dict[str, Any], built: dict[str, Any]) -> dict[str, Any]:
+    """What the numbers stand on: works in the store, eligible and credited articles, the Share placed."""
+    geography = built.get("geography", {})
+    return {
+        "works_in_store": manifest.get("tables", {}).get("works"),
+        "eligible_articles": built.get("rows", {}).get("eligible_works"),
+        "credited_articles": built.get("checks", {}).get("works_checked"),
+        "total_share": built.get("checks", {}).get("total_share"),
+        "placed_share_fraction": geography.get("placed_fraction"),
     }
 
 

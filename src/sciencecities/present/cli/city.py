@@ -24,7 +24,7 @@ from sciencecities.present.cli.common import (
     parse_years,
     settings,
 )
-from sciencecities.present.export import Format, rich_table
+from sciencecities.present.export import Format, rich_table, write_xlsx
 from sciencecities.rank.profile import CityProfile, city_profile
 from sciencecities.store import Store
 
@@ -61,8 +61,12 @@ def city_cmd(
         payload["summary"] = profile.summary
         text = json.dumps(payload, indent=2, default=str) + "\n"
         (out_file.write_text(text, encoding="utf-8") if out_file else sys.stdout.write(text))
+    elif fmt is Format.xlsx:
+        if out_file is None:
+            raise InputError("xlsx output needs --out FILE", "add --out city.xlsx")
+        write_xlsx(profile.tables(), out_file, profile.meta)
     else:
-        raise InputError(f"city writes a table or json, not {fmt.value}", "use --format json")
+        raise InputError(f"city writes a table, json or xlsx, not {fmt.value}", "use --format json or xlsx")
     if not profile.summary["count"]:
         err.print(
             f"[yellow]{profile.city.name} has no credited articles in {profile.meta['edition']} in "

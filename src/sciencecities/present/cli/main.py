@@ -39,7 +39,7 @@ from sciencecities.present.cli.common import (
     span,
 )
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
-from sciencecities.present.export import Format, rich_table, write
+from sciencecities.present.export import Format, rich_table, write, write_xlsx
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
 from sciencecities.rank.ranking import Ranking
@@ -485,8 +485,17 @@ def audit_cmd(
         text = json.dumps({"totals": report.totals, **report.sections}, indent=2, default=str) + "\n"
         (out_file.write_text(text) if out_file else sys.stdout.write(text))
         return
+    if fmt is Format.xlsx:
+        if out_file is None:
+            raise InputError("xlsx output needs --out FILE", "add --out audit.xlsx")
+        import pyarrow as pa
+
+        sheets = {name: pa.Table.from_pylist(rows) for name, rows in report.sections.items() if rows}
+        write_xlsx(sheets, out_file, {"totals": report.totals, "store": str(conf.store)})
+        err.print(f"wrote {len(sheets)} audit sections to {out_file}")
+        return
     if fmt is not Format.table:
-        raise InputError("audit writes a table or json", "use --format json")
+        raise InputError("audit writes a table, json or xlsx", "use --format json or xlsx")
     import pyarrow as pa
 
     for name, rows in report.sections.items():
