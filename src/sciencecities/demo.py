@@ -25,7 +25,9 @@ DEMO_EDITIONS = ("nature-index", "all-articles")
 """Built in the demo store: the default edition first, and every article of the sample for comparison."""
 
 
-def build_demo_store(root: str | Path, progress: Progress | None = None) -> tuple[Store, IngestReport, BuildReport]:
+def build_demo_store(
+    root: str | Path, progress: Progress | None = None
+) -> tuple[Store, IngestReport, BuildReport]:
     """Create a fresh store at `root` from the sample and build the demo editions; report the default's build.
 
     An existing demo store there is replaced; any other non-empty directory is refused, never deleted.
