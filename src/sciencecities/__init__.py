@@ -12,6 +12,8 @@ from sciencecities.config import Settings
 from sciencecities.demo import build_demo_store, demo_store
 from sciencecities.errors import ScienceCitiesError
 from sciencecities.pipeline import build, ingest_openalex, ingest_ror
+from sciencecities.rank.highlights import Fact, Highlights, highlights
+from sciencecities.rank.profile import CityProfile, city_profile
 from sciencecities.rank.queries import rank, trend
 from sciencecities.rank.ranking import Ranking
 from sciencecities.resolve.geography.locate import InstitutionLocation, Location, locate, locate_institution
@@ -19,6 +21,9 @@ from sciencecities.store import Store
 
 __all__ = [
     "Audit",
+    "CityProfile",
+    "Fact",
+    "Highlights",
     "InstitutionLocation",
     "Location",
     "Ranking",
@@ -29,8 +34,10 @@ __all__ = [
     "audit",
     "build",
     "build_demo_store",
+    "city_profile",
     "demo_store",
     "edition_coverage",
+    "highlights",
     "ingest_openalex",
     "ingest_ror",
     "locate",

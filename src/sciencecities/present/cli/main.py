@@ -38,6 +38,7 @@ from sciencecities.present.cli.common import (
     settings,
     span,
 )
+from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.export import Format, rich_table, write, write_xlsx
 from sciencecities.rank.queries import rank as run_rank
@@ -56,6 +57,7 @@ ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_a
 app.add_typer(ingest_app, name="ingest")
 app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
 app.command("city")(city_cmd)
+app.command("highlights")(highlights_cmd)
 
 _STATE: dict[str, Any] = {}
 _PLURAL = {
