@@ -32,7 +32,7 @@ def test_city_and_audit_as_xlsx_workbooks(demo: Store, tmp_path) -> None:  # typ
                  "--out", str(path))
     assert result.returncode == 0, result.stderr
     book = load_workbook(path)
-    assert book.sheetnames == ["summary", "by_year", "subjects", "institutions", "about"]
+    assert book.sheetnames == ["summary", "by_year", "subjects", "institutions", "collaborators", "about"]
     about = {row[0]: row[1] for row in book["about"].iter_rows(min_row=2, values_only=True)}
     built = demo.manifest()["builds"][EDITION]
     assert about["edition"] == EDITION and about["boundaries"] == "metro"

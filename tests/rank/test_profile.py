@@ -55,3 +55,21 @@ def test_unknown_and_ambiguous_names_are_clear_errors(demo: Store) -> None:
     assert "Boston metropolitan area" in caught.value.hint
     with pytest.raises(InputError, match="ambiguous"):
         city_profile(demo, "Cambridge", edition=EDITION, boundaries="city")
+
+
+def test_collaborators_are_the_citys_pairs(demo: Store) -> None:
+    from sciencecities.rank.collaboration import collaboration
+
+    profile = city_profile(demo, "us-csa-148", years=WINDOW, edition=EDITION, top=5)
+    assert profile.collaborators is not None and 0 < profile.collaborators.num_rows
+    pairs = collaboration(demo, level="city", years=WINDOW, edition=EDITION).table.to_pylist()
+    want = {}
+    for row in pairs:
+        if "us-csa-148" in (row["id_a"], row["id_b"]):
+            other = row["id_b"] if row["id_a"] == "us-csa-148" else row["id_a"]
+            want[other] = (row["articles"], row["score"])
+    for row in profile.collaborators.to_pylist():
+        assert want[row["id"]][0] == row["articles"]
+        assert math.isclose(want[row["id"]][1], row["score"], rel_tol=1e-12)
+    best = max(want.values(), key=lambda v: v[1])
+    assert math.isclose(profile.collaborators["score"][0].as_py(), best[1], rel_tol=1e-12)

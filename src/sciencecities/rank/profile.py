@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sciencecities.countries import countries
+from sciencecities.rank.collaboration import collaboration
 from sciencecities.rank.names import Candidate
 from sciencecities.rank.queries import built_edition, find_city, rank, trend
 from sciencecities.rank.ranking import Years
@@ -52,7 +53,8 @@ def city_profile(
     top: int = 10,
 ) -> CityProfile:
     """The profile of the science city `city` names (id or name; see `find_city`) over `years` (default: the
-    latest year with articles), with every year's rank, Share and Count beside it.
+    latest year with articles), with every year's rank, Share and Count beside it, and its `top` institutions
+    and collaborating cities.
 
     Specialisation in a subject = (the city's Share in it / the city's overall Share) / (the edition's articles
     in it / all its articles), over the same window: above 1, the city publishes more of its output in that
@@ -92,9 +94,27 @@ def city_profile(
         by_year=history.drop_columns(["id", "name", "country_code"]),
         subjects=subjects,
         institutions=inside.table.slice(0, top) if top else inside.table,
-        collaborators=None,
+        collaborators=_partners(store, found, window, edition, boundaries, top),
         meta=ranked.meta | {"city": summary["id"], "level": "city profile"},
     )
+
+
+def _partners(
+    store: Store, found: Candidate, window: Years, edition: str, boundaries: str, top: int
+) -> pa.Table:
+    """The cities the city co-authors with most, by collaboration score (DESIGN §4), itself as side a."""
+    pairs = collaboration(
+        store,
+        level="city",
+        years=window,
+        edition=edition,
+        boundaries=boundaries,
+        entity=found.id,
+        top=top or None,
+    )
+    return pairs.table.select(
+        ["rank", "id_b", "name_b", "country_code_b", "articles", "score"]
+    ).rename_columns(["rank", "id", "name", "country_code", "articles", "score"])
 
 
 def _latest(totals: pa.Table) -> Years:

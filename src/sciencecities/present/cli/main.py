@@ -20,6 +20,7 @@ from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
 from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.cli.city import city_cmd
+from sciencecities.present.cli.collab import collab_cmd
 from sciencecities.present.cli.common import (
     BaseYearOpt,
     BoundariesOpt,
@@ -40,6 +41,7 @@ from sciencecities.present.cli.common import (
 )
 from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
+from sciencecities.present.cli.report import report_cmd
 from sciencecities.present.export import Format, rich_table, write, write_xlsx
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
@@ -57,7 +59,9 @@ ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_a
 app.add_typer(ingest_app, name="ingest")
 app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
 app.command("city")(city_cmd)
+app.command("collab")(collab_cmd)
 app.command("highlights")(highlights_cmd)
+app.command("report")(report_cmd)
 
 _STATE: dict[str, Any] = {}
 _PLURAL = {
