@@ -75,6 +75,31 @@ def write(
         out.write_text(text, encoding="utf-8")
 
 
+def write_sections(tables: dict[str, pa.Table], fmt: Format, out: Path | None, meta: dict[str, Any]) -> None:
+    """Write several named tables (a city profile, an audit): JSON as one document, xlsx as one workbook, CSV
+    and Parquet as one file per table in the folder `out` (with meta.json beside them)."""
+    if fmt is Format.json:
+        payload = {"meta": meta} | {name: table.to_pylist() for name, table in tables.items()}
+        text = json.dumps(payload, indent=2, default=str) + "\n"
+        (out.write_text(text, encoding="utf-8") if out else sys.stdout.write(text))
+        return
+    if out is None:
+        raise InputError(
+            f"{fmt.value} output of several tables needs --out", "add --out FILE.xlsx or --out FOLDER"
+        )
+    if fmt is Format.xlsx:
+        write_xlsx(tables, out, meta)
+        return
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"{out} is a file", f"{fmt.value} output writes one file per table: give --out a folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        write(table, fmt, out / f"{name}.{fmt.value}", meta, Console(stderr=True))
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def write_xlsx(tables: dict[str, pa.Table], out: Path, meta: dict[str, Any]) -> None:
     """Write `tables` to one workbook, a sheet each in the dict's order, then an `about` sheet listing `meta`
     (nested keys dotted) with the time written and the version, so a shared file still says what it holds."""

@@ -24,7 +24,7 @@ from sciencecities.present.cli.common import (
     parse_years,
     settings,
 )
-from sciencecities.present.export import Format, rich_table, write_xlsx
+from sciencecities.present.export import Format, rich_table, write_sections
 from sciencecities.rank.profile import CityProfile, city_profile
 from sciencecities.store import Store
 
@@ -54,19 +54,15 @@ def city_cmd(
     )
     if fmt is Format.table:
         if out_file is not None:
-            raise InputError("--out needs a file format", "add --format json or xlsx")
+            raise InputError("--out needs a file format", "add --format json, xlsx, csv or parquet")
         _print(profile)
     elif fmt is Format.json:
-        payload = {"meta": profile.meta} | {k: v.to_pylist() for k, v in profile.tables().items()}
-        payload["summary"] = profile.summary
+        payload = {"meta": profile.meta, "summary": profile.summary}
+        payload |= {k: v.to_pylist() for k, v in profile.tables().items() if k != "summary"}
         text = json.dumps(payload, indent=2, default=str) + "\n"
         (out_file.write_text(text, encoding="utf-8") if out_file else sys.stdout.write(text))
-    elif fmt is Format.xlsx:
-        if out_file is None:
-            raise InputError("xlsx output needs --out FILE", "add --out city.xlsx")
-        write_xlsx(profile.tables(), out_file, profile.meta)
     else:
-        raise InputError(f"city writes a table, json or xlsx, not {fmt.value}", "use --format json or xlsx")
+        write_sections(profile.tables(), fmt, out_file, profile.meta)
     if not profile.summary["count"]:
         err.print(
             f"[yellow]{profile.city.name} has no credited articles in {profile.meta['edition']} in "

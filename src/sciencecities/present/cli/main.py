@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_sto
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
 from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
+from sciencecities.present.cli.chart import chart_cmd
 from sciencecities.present.cli.city import city_cmd
 from sciencecities.present.cli.collab import collab_cmd
 from sciencecities.present.cli.common import (
@@ -42,7 +44,7 @@ from sciencecities.present.cli.common import (
 from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.cli.report import report_cmd
-from sciencecities.present.export import Format, rich_table, write, write_xlsx
+from sciencecities.present.export import Format, rich_table, write, write_sections
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
 from sciencecities.rank.ranking import Ranking
@@ -59,6 +61,7 @@ ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_a
 app.add_typer(ingest_app, name="ingest")
 app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
 app.command("city")(city_cmd)
+app.command("chart")(chart_cmd)
 app.command("collab")(collab_cmd)
 app.command("highlights")(highlights_cmd)
 app.command("report")(report_cmd)
@@ -485,23 +488,17 @@ def audit_cmd(
     country or a place, places by source, and places outside the institution's country."""
     conf = settings(store=store, edition=edition)
     report = run_audit(Store(conf.store), conf.edition)
-    if fmt is Format.json:
-        import json
-
-        text = json.dumps({"totals": report.totals, **report.sections}, indent=2, default=str) + "\n"
-        (out_file.write_text(text) if out_file else sys.stdout.write(text))
-        return
-    if fmt is Format.xlsx:
-        if out_file is None:
-            raise InputError("xlsx output needs --out FILE", "add --out audit.xlsx")
+    if fmt is not Format.table:
         import pyarrow as pa
 
         sheets = {name: pa.Table.from_pylist(rows) for name, rows in report.sections.items() if rows}
-        write_xlsx(sheets, out_file, {"totals": report.totals, "store": str(conf.store)})
+        if fmt is Format.json:
+            text = json.dumps({"totals": report.totals, **report.sections}, indent=2, default=str) + "\n"
+            (out_file.write_text(text, encoding="utf-8") if out_file else sys.stdout.write(text))
+            return
+        write_sections(sheets, fmt, out_file, {"totals": report.totals, "store": str(conf.store)})
         err.print(f"wrote {len(sheets)} audit sections to {out_file}")
         return
-    if fmt is not Format.table:
-        raise InputError("audit writes a table, json or xlsx", "use --format json or xlsx")
     import pyarrow as pa
 
     for name, rows in report.sections.items():
