@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     places: Path | None = Field(
         None, description="CSV of place overrides (institution_id, geonames_id or latitude and longitude)."
     )
+    population: Path | None = Field(
+        None,
+        description="CSV of science-city populations (unit_id, population[, boundaries]) for per-capita Share.",
+    )
     groups: str = Field(
         "groups", description="Groups of science cities: the shipped 'groups' or a .yaml file."
     )

@@ -29,7 +29,7 @@ from sciencecities.resolve import eligibility, journals, subjects
 from sciencecities.resolve.geography import gazetteer, units
 from sciencecities.resolve.geography.boundaries import BoundarySet, Groups
 from sciencecities.resolve.geography.clusters import ClusterParams
-from sciencecities.resolve.geography.inputs import affiliation_strings, read_overrides
+from sciencecities.resolve.geography.inputs import affiliation_strings, read_overrides, read_population
 from sciencecities.resolve.geography.places import place_institutions
 from sciencecities.store import Store, now_iso
 from sciencecities.tables import (
@@ -47,6 +47,7 @@ from sciencecities.tables import (
     JOURNAL_SOURCES,
     QUARANTINE,
     ROR_PLACES,
+    UNIT_POPULATION,
     WORK_SUBJECTS,
     Table,
 )
@@ -264,6 +265,7 @@ def build(store: Store, settings: Settings) -> BuildReport:
         "boundaries": settings.boundaries,
         "places": str(settings.places) if settings.places else None,
         "groups": settings.groups,
+        "population": str(settings.population) if settings.population else None,
         "cluster_eps_km": params.eps_km,
         "cluster_min_share": params.min_share,
     }
@@ -315,6 +317,13 @@ def build(store: Store, settings: Settings) -> BuildReport:
             ),
         )
         save(GROUP_YEAR, counts.located_year(credited, topics, grouped, "group_id"))
+        used = {
+            name: set(rows.select("unit_id").distinct().to_pyarrow()["unit_id"].to_pylist())
+            for name, rows in per_set.items()
+        }
+        populations = [units.unit_population(gaz, s, used[s.name]) for s in sets]
+        populations.append(units.cluster_population(gaz, clustered, place_rows, params.eps_km))
+        save(UNIT_POPULATION, _with_user_population(pa.concat_tables(populations), settings.population))
         levels = {
             "institution": (inst_year, None),
             "country": (
@@ -346,6 +355,24 @@ def build(store: Store, settings: Settings) -> BuildReport:
         }
         con.disconnect()
     return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started, geography)
+
+
+def _with_user_population(table: pa.Table, path: Path | None) -> pa.Table:
+    """The GeoNames populations, with the units of the user's population file replaced (and added)."""
+    if path is None:
+        return table
+    given = read_population(path)
+    rows = {(r["boundaries"], r["unit_id"]): r for r in table.to_pylist()}
+    for (boundaries, unit), population in given.items():
+        for name in [boundaries] if boundaries else sorted({b for b, _ in rows} | {"metro"}):
+            rows[(name, unit)] = {
+                "boundaries": name,
+                "unit_id": unit,
+                "population": population,
+                "places": None,
+                "source": f"user file {path.name}",
+            }
+    return pa.Table.from_pylist(sorted(rows.values(), key=lambda r: (r["boundaries"], r["unit_id"])))
 
 
 def _sha256(path: Path) -> str:

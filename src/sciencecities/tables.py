@@ -322,6 +322,21 @@ GROUP_YEAR = Table(
     pa.schema([("group_id", _STR), ("subject", _STR), ("year", _I64), ("count", _I64), ("share", _F64)]),
 )
 
+UNIT_POPULATION = Table(
+    "unit_population",
+    "one row per boundary set and science city: its population (GeoNames places summed, or a user's file)",
+    ("boundaries", "unit_id"),
+    pa.schema(
+        [
+            ("boundaries", _STR),
+            ("unit_id", _STR),
+            ("population", _I64),
+            ("places", _I64),
+            ("source", _STR),
+        ]
+    ),
+)
+
 DERIVED: dict[str, Table] = {
     t.name: t
     for t in (
@@ -337,5 +352,6 @@ DERIVED: dict[str, Table] = {
         INSTITUTION_GROUPS,
         CITY_YEAR,
         GROUP_YEAR,
+        UNIT_POPULATION,
     )
 }

@@ -211,6 +211,7 @@ def rank(
     boundaries: str = "metro",
     city: str | None = None,
     rollup: bool = False,
+    per_capita: bool = False,
 ) -> Ranking:
     """Rank institutions, science cities, countries or groups of a built edition over a window of years,
     overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
@@ -220,7 +221,9 @@ def rank(
     rankings add `contribution`, the city's Share as a percentage of its country's. With `city` (an id or
     a name of a unit of `boundaries`), institutions are those of that city and `contribution` is their Share
     as a percentage of the city's. With `rollup`, institutions are credited to their top-level parents
-    through OpenAlex `lineage` (see `resolve.lineage.top_level`).
+    through OpenAlex `lineage` (see `resolve.lineage.top_level`). With `per_capita` (cities only), the
+    columns `population` (of the unit: GeoNames places summed, or the build's --population file) and
+    `share_per_million` (Share per million inhabitants) are added.
 
     Examples
     --------
@@ -248,6 +251,22 @@ def rank(
     if level == "city":
         country_rows = ready.con.table("country_year")
         expr = contribution(expr, country_rows.filter(country_rows.subject == ready.subject), years)
+    if per_capita:
+        if level != "city":
+            raise InputError("per-capita Share is for science cities", "use --per-capita with --level city")
+        people = ready.con.table("unit_population")
+        people = people.filter(people.boundaries == ready.boundaries).select(
+            pop_id=people.unit_id, population=people.population
+        )
+        joined = expr.left_join(people, expr.id == people.pop_id)
+        per_million = ibis.ifelse(
+            joined.population > 0,
+            joined.share / joined.population.cast("float64") * 1e6,
+            ibis.null("float64"),
+        )
+        expr = joined.select(
+            *expr.columns, population=joined.population, share_per_million=per_million
+        ).order_by(["rank", "name", "id"])
     if unit is not None:
         rows = ready.con.table("city_year")
         chosen = rows.filter(
@@ -272,6 +291,7 @@ def rank(
         boundaries=ready.boundaries or (unit[1] if unit else None),
         city={"id": unit[0].id, "name": unit[0].name, "country_code": unit[0].country_code} if unit else None,
         rollup=rollup,
+        per_capita=per_capita or None,
     )
     return Ranking(table, meta)
 

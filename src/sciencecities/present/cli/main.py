@@ -232,6 +232,13 @@ def build_cmd(
             help="CSV of place overrides: institution_id, and geonames_id or latitude and longitude.",
         ),
     ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            "--population",
+            help="CSV of science-city populations (unit_id, population[, boundaries]) replacing GeoNames sums.",
+        ),
+    ] = None,
     groups: Annotated[
         str | None,
         typer.Option("--groups", help="Groups of science cities: a .yaml file [default: shipped]."),
@@ -259,6 +266,7 @@ def build_cmd(
         base_year=base_year,
         boundaries=boundaries,
         places=places,
+        population=population,
         groups=groups,
         cluster_eps_km=cluster_eps_km,
         cluster_min_share=cluster_min_share,
@@ -327,6 +335,12 @@ def rank_cmd(
             "--rollup", help="Credit institutions to their top-level parents through OpenAlex lineage."
         ),
     ] = False,
+    per_capita: Annotated[
+        bool,
+        typer.Option(
+            "--per-capita", help="Science cities: add population and Share per million inhabitants."
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
@@ -355,6 +369,7 @@ def rank_cmd(
         boundaries=conf.boundaries,
         city=city,
         rollup=rollup,
+        per_capita=per_capita,
     )
     meta = ranking.meta
     title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"

@@ -239,6 +239,17 @@ class Gazetteer:
             self._trees[country] = (BallTree(coordinates, metric="haversine"), rows)
         return self._trees[country]
 
+    def radians(self) -> np.ndarray:
+        """Latitude and longitude of every place in radians, in id order (rows as in all_places)."""
+        return np.radians(np.c_[self._latitudes, self._longitudes])
+
+    def all_places(self) -> list[Place]:
+        """Every place of the gazetteer, in id order (for summing populations over a boundary set's units)."""
+        if len(self._place_cache) < len(self._ids):
+            for row in range(len(self._ids)):
+                self._place_at(row)
+        return [self._place_cache[row] for row in range(len(self._ids))]
+
     def _place_at(self, row: int) -> Place:
         """The Place of one row, built once."""
         place = self._place_cache.get(row)

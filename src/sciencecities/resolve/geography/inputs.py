@@ -118,3 +118,27 @@ def _override(row: dict[str, str], gazetteer: Gazetteer) -> tuple[str | None, di
     if parsed["geonames_id"] is None and parsed["latitude"] is None:
         return "neither geonames_id nor latitude and longitude", {}
     return None, parsed
+
+
+def read_population(path: Path) -> dict[tuple[str | None, str], int]:
+    """A user's populations: a CSV with unit_id and population, and optionally boundaries (else the row holds
+    for that unit id in every boundary set). Replaces the GeoNames sums of those units."""
+    if not path.is_file():
+        raise InputError(f"population file {path} does not exist", "give a CSV file to --population")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not {"unit_id", "population"} <= set(reader.fieldnames or []):
+            raise InputError(
+                f"{path} has the columns {reader.fieldnames}",
+                "a population file needs unit_id and population",
+            )
+        found: dict[tuple[str | None, str], int] = {}
+        for line, row in enumerate(reader, start=2):
+            text = (row.get("population") or "").replace(",", "").replace("_", "").strip()
+            if not text.isdigit():
+                raise InputError(
+                    f"{path}, line {line}: population {row.get('population')!r} is not a whole number",
+                    "write the number of inhabitants, e.g. 4875000",
+                )
+            found[((row.get("boundaries") or "").strip() or None, row["unit_id"].strip())] = int(text)
+    return found

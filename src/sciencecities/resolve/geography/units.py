@@ -6,16 +6,18 @@ Geography always uses the institution as listed on the authorship, never its par
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from sciencecities.resolve.geography.boundaries import BoundarySet, Groups
-from sciencecities.resolve.geography.clusters import ClusterParams, find_clusters
+from sciencecities.resolve.geography.clusters import EARTH_RADIUS_KM, ClusterParams, find_clusters
 from sciencecities.resolve.geography.gazetteer import Gazetteer
 from sciencecities.resolve.geography.model import Place
-from sciencecities.tables import INSTITUTION_GROUPS, INSTITUTION_UNITS
+from sciencecities.tables import INSTITUTION_GROUPS, INSTITUTION_UNITS, UNIT_POPULATION
 
 GROUPS_REFERENCE = "metro"
 """The boundary set whose unit ids groups may list (the shipped groups name `metro` units), whatever set a
@@ -122,6 +124,71 @@ def institution_groups(
         },
         schema=INSTITUTION_GROUPS.schema,
     )
+
+
+NOT_COUNTED = frozenset({"PPLX", "PPLH", "PPLQ", "PPLW", "PPLCH"})
+"""GeoNames feature codes left out of populations: sections of a place (already in its total) and historical,
+abandoned or destroyed places."""
+
+
+def _population_rows(name: str, units: list[str | None], places: list[Place], source: str) -> pa.Table:
+    totals: dict[str, list[int]] = {}
+    for unit, place in zip(units, places, strict=True):
+        if unit is None or place.feature_code in NOT_COUNTED:
+            continue
+        total = totals.setdefault(unit, [0, 0])
+        total[0] += place.population
+        total[1] += 1
+    ordered = sorted(totals)
+    return pa.Table.from_pydict(
+        {
+            "boundaries": [name] * len(ordered),
+            "unit_id": ordered,
+            "population": [totals[u][0] for u in ordered],
+            "places": [totals[u][1] for u in ordered],
+            "source": [source] * len(ordered),
+        },
+        schema=UNIT_POPULATION.schema,
+    )
+
+
+def unit_population(gazetteer: Gazetteer, boundary_set: BoundarySet, wanted: set[str]) -> pa.Table:
+    """Population of the `wanted` units of a place-by-place set: the GeoNames populations of all their places
+    summed (sections, historical and abandoned places left out). An approximation: GeoNames lists some city
+    districts as places of their own (counted twice) and lacks others."""
+    places = gazetteer.all_places()
+    units = [u if u in wanted else None for u in _units_of_all(gazetteer, boundary_set)]
+    return _population_rows(boundary_set.name, units, places, "geonames")
+
+
+@functools.cache
+def _units_of_all(gazetteer: Gazetteer, boundary_set: BoundarySet) -> tuple[str, ...]:
+    """The unit id of every gazetteer place (cached: sets and gazetteer are immutable within a process)."""
+    return tuple(u.id for u in boundary_set.assign_many(gazetteer.all_places()))
+
+
+def cluster_population(
+    gazetteer: Gazetteer, clustered: pa.Table, places: pa.Table, eps_km: float
+) -> pa.Table:
+    """Population of the `clusters` units: every GeoNames place within `eps_km` of a place of a cluster joins
+    the nearest such cluster (as a DBSCAN border point would), then populations are summed."""
+    from sklearn.neighbors import BallTree  # imported here: scikit-learn takes a second to import
+
+    members = clustered.join(places.select(["institution_id", "geonames_id"]), "institution_id")
+    point_unit = dict(zip(members["geonames_id"].to_pylist(), members["unit_id"].to_pylist(), strict=True))
+    if not point_unit:
+        return UNIT_POPULATION.schema.empty_table()
+    points = [p for p in (gazetteer.place(g) for g in point_unit) if p is not None]
+    tree = BallTree(np.radians([[p.latitude, p.longitude] for p in points]), metric="haversine")
+    everywhere = gazetteer.all_places()
+    distance, nearest = tree.query(gazetteer.radians(), k=1)
+    near = np.flatnonzero(distance[:, 0] * EARTH_RADIUS_KM <= eps_km)
+    units: list[str | None] = [None] * len(everywhere)
+    for i in near:
+        point = points[nearest[i, 0]]
+        if everywhere[i].country_code == point.country_code:
+            units[i] = point_unit[point.geonames_id]
+    return _population_rows(CLUSTERS, units, everywhere, "geonames")
 
 
 def concat_units(tables: Sequence[pa.Table]) -> pa.Table:
