@@ -34,6 +34,7 @@ fmt: $(VENV)/.installed-test  ## format with ruff
 
 bench: $(VENV)/.installed  ## run the benchmarks (results: benchmarks/README.md)
 	$(BIN)/python benchmarks/locate.py
+	$(BIN)/python benchmarks/intervals.py
 
 clean:  ## remove the virtual environment and demo outputs
 	rm -rf $(VENV) sciencecities-demo

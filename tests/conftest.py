@@ -46,3 +46,22 @@ def store_from_records(
     ingest_openalex(store, paths)
     build(store, Settings(store=store.root, edition="all-articles", count_unaffiliated=count_unaffiliated))
     return store
+
+
+def placed_institution(
+    iid: str, name: str, city: str, geonames: int, latitude: float, longitude: float, country: str, **extra: Any
+) -> dict[str, Any]:
+    """An OpenAlex institution record with `geo` (a GeoNames place), so the build places it without parsing."""
+    return {
+        "id": f"https://openalex.org/{iid}",
+        "display_name": name,
+        "country_code": country,
+        **extra,
+        "geo": {
+            "city": city,
+            "geonames_city_id": str(geonames),
+            "country_code": country,
+            "latitude": latitude,
+            "longitude": longitude,
+        },
+    }

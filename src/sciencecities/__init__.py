@@ -13,6 +13,8 @@ from sciencecities.demo import build_demo_store, demo_store
 from sciencecities.errors import ScienceCitiesError
 from sciencecities.pipeline import build, ingest_openalex, ingest_ror
 from sciencecities.rank.highlights import Fact, Highlights, highlights
+from sciencecities.rank.indicators import size_independent
+from sciencecities.rank.intervals import rank_intervals
 from sciencecities.rank.profile import CityProfile, city_profile
 from sciencecities.rank.queries import rank, trend
 from sciencecities.rank.ranking import Ranking
@@ -43,5 +45,7 @@ __all__ = [
     "locate",
     "locate_institution",
     "rank",
+    "rank_intervals",
+    "size_independent",
     "trend",
 ]

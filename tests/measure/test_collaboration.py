@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from conftest import store_from_records
+from conftest import placed_institution, store_from_records
 from sciencecities import Store, rank
 from sciencecities.errors import InputError
 from sciencecities.present.cli.collab import collab_cmd
@@ -38,18 +38,7 @@ def _institution(iid: str) -> dict[str, Any]:
     if iid not in _GEO:
         return {"id": f"https://openalex.org/{iid}", "display_name": f"Unplaced {iid}"}
     city, geonames, latitude, longitude, country = _GEO[iid]
-    return {
-        "id": f"https://openalex.org/{iid}",
-        "display_name": f"{city} institute {iid}",
-        "country_code": country,
-        "geo": {
-            "city": city,
-            "geonames_city_id": str(geonames),
-            "country_code": country,
-            "latitude": latitude,
-            "longitude": longitude,
-        },
-    }
+    return placed_institution(iid, f"{city} institute {iid}", city, geonames, latitude, longitude, country)
 
 
 def _work(wid: str, year: int, authors: list[list[str]]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def test_rank_every_subject_for_a_year_shows_previous_rank_and_change(store: Pat
         assert [r["id"] for r in rows] == api.column("id").to_pylist()
     table = cli("rank", "--store", str(store), "--level", "country", "--year", "2024", "--top", "5")
     assert table.returncode == 0, table.stderr
-    assert "previous_rank" in table.stdout and "change" in table.stdout and "vs 2023" in table.stdout
+    assert "prev rank" in table.stdout and "change" in table.stdout and "vs 2023" in table.stdout
 
 
 def test_unknown_subject_is_a_clear_error(store: Path) -> None:

@@ -41,7 +41,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from conftest import write_jsonl
+from conftest import placed_institution, write_jsonl
 from sciencecities import Settings, Store, build, ingest_openalex
 from sciencecities.errors import InputError
 from sciencecities.present.cli.highlights import highlights_cmd
@@ -104,18 +104,7 @@ N = {2023: 145, 2024: 153}
 
 def _institution(index: int, city: str) -> dict[str, Any]:
     geonames, latitude, longitude, country, *_ = CITIES[city]
-    return {
-        "id": f"https://openalex.org/I{index}",
-        "display_name": f"{city} Institute",
-        "country_code": country,
-        "geo": {
-            "city": city,
-            "geonames_city_id": str(geonames),
-            "country_code": country,
-            "latitude": latitude,
-            "longitude": longitude,
-        },
-    }
+    return placed_institution(f"I{index}", f"{city} Institute", city, geonames, latitude, longitude, country)
 
 
 def _works() -> Iterator[dict[str, Any]]:

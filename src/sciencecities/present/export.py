@@ -236,12 +236,24 @@ def _plain(table: pa.Table) -> bool:
     return True
 
 
+HEADERS = {
+    "previous_rank": "prev rank",
+    "country_code": "cc",
+    "adjusted_share": "adj share",
+    "adjusted_share_previous": "adj prev",
+    "share_per_million": "per million",
+}
+"""Shorter terminal headers for the long column names (exports keep the names)."""
+
+
 def rich_table(table: pa.Table, title: str = "") -> RichTable:
-    """A Rich table of an Arrow table; floats with 3 decimals (Share), ints right-aligned."""
+    """A Rich table of an Arrow table; floats with 3 decimals (Share), ints right-aligned, long column names
+    shortened (`HEADERS`) so that wide rankings stay readable in a terminal."""
     view = RichTable(title=title or None, title_justify="left")
     for field in table.schema:
         numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
-        view.add_column(field.name, justify="right" if numeric else "left", overflow="fold")
+        header = HEADERS.get(field.name, field.name)
+        view.add_column(header, justify="right" if numeric else "left", overflow="fold")
     for row in table.to_pylist():
         view.add_row(*(_cell(v) for v in row.values()))
     return view

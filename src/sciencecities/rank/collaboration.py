@@ -4,21 +4,20 @@ edition, ranked by collaboration score (DESIGN §4), with their co-authored arti
 from __future__ import annotations
 
 import ibis
-from ibis.backends import BaseBackend
 
 from sciencecities import engines
 from sciencecities.errors import InputError
 from sciencecities.measure.collaboration import pairs
-from sciencecities.measure.counts import institution_countries
-from sciencecities.rank.names import Candidate, find
-from sciencecities.rank.queries import (
-    _check_window,
-    _level,
-    _meta,
+from sciencecities.rank.access import (
     boundaries_name,
     built_edition,
+    check_window,
+    level_rows,
+    located,
     subject_id,
 )
+from sciencecities.rank.names import Candidate, find
+from sciencecities.rank.queries import _meta
 from sciencecities.rank.ranking import Ranking, Years
 from sciencecities.store import Store
 
@@ -71,17 +70,22 @@ def collaboration(
     >>> pairs.table.column_names[:4]
     ['rank', 'id_a', 'name_a', 'country_code_a']
     """
-    _check_window(years)
+    check_window(years)
     check_level(level)
     built, method = built_edition(store, edition)
     sid = subject_id(method, subject)
     unit_set = boundaries_name(boundaries) if level == "city" else None
     con = engines.connect(store.current, built["edition"])
     try:
-        _, key, names = _level(con, level, built, unit_set or "")
+        _, key, names = level_rows(con, level, built, unit_set or "")
         found = _entity(names, key, level, entity) if entity is not None else None
         scored = pairs(
-            con.table("credit"), con.table("work_subjects"), _located(con, level, unit_set), key, sid, years
+            con.table("credit"),
+            con.table("work_subjects"),
+            located(con, level, unit_set or "")[0],
+            key,
+            sid,
+            years,
         )
         if found is not None:
             scored = _partners(scored, found.id)
@@ -108,16 +112,6 @@ def check_level(level: str) -> None:
     """Raise an InputError naming the levels when `level` is not one whose pairs can be ranked."""
     if level not in LEVELS:
         raise InputError(f"unknown collaboration level {level!r}", f"use one of {', '.join(LEVELS)}")
-
-
-def _located(con: BaseBackend, level: str, boundaries: str | None) -> ibis.Table | None:
-    """institution_id -> unit_id in the boundary set, or -> country_code; None at the institution level."""
-    if level == "city":
-        units = con.table("institution_units")
-        return units.filter(units.boundaries == boundaries).select("institution_id", "unit_id")
-    if level == "country":
-        return institution_countries(con.table("institutions"), con.table("institution_places"))
-    return None
 
 
 def _entity(names: ibis.Table, key: str, level: str, entity: str) -> Candidate:

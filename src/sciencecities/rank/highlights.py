@@ -32,7 +32,8 @@ from typing import Any
 
 from sciencecities.countries import countries
 from sciencecities.errors import InputError
-from sciencecities.rank.queries import built_edition, rank
+from sciencecities.rank.access import built_edition
+from sciencecities.rank.queries import rank
 from sciencecities.store import Store
 
 __all__ = [

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sciencecities.countries import countries
+from sciencecities.rank.access import built_edition, find_city
 from sciencecities.rank.collaboration import collaboration
 from sciencecities.rank.names import Candidate
-from sciencecities.rank.queries import built_edition, find_city, rank, trend
+from sciencecities.rank.queries import rank, trend
 from sciencecities.rank.ranking import Years
 from sciencecities.resolve.subjects import ALL
 from sciencecities.store import Store

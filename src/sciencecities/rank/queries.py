@@ -10,15 +10,28 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from sciencecities import editions, engines
-from sciencecities.countries import countries
-from sciencecities.errors import InputError, StoreError
+from sciencecities.errors import InputError
 from sciencecities.measure import counts
+from sciencecities.measure.indicators import CITATION_METHOD, DEFAULT_MIN_ARTICLES
+from sciencecities.measure.intervals import INTERVAL_COLUMNS, LOWER, METHOD, UPPER
+from sciencecities.rank.access import (
+    boundaries_name,
+    built_edition,
+    check_window,
+    city_candidates,
+    level_rows,
+    located,
+    subject_id,
+)
+from sciencecities.rank.indicators import SIZE_INDEPENDENT, check_min_articles, indicators_of
+from sciencecities.rank.intervals import check_options, intervals_of
 from sciencecities.rank.names import Candidate, find
 from sciencecities.rank.ranking import (
     LEVELS,
     Ranking,
     Years,
     adjusted,
+    append_columns,
     contribution,
     previous_window,
     ranking,
@@ -26,93 +39,8 @@ from sciencecities.rank.ranking import (
 from sciencecities.rank.ranking import (
     trend as trend_rows,
 )
-from sciencecities.resolve.geography.boundaries import BoundarySet
-from sciencecities.resolve.lineage import top_level
 from sciencecities.resolve.subjects import ALL
 from sciencecities.store import Store
-
-
-def built_edition(store: Store, edition: str) -> tuple[dict[str, Any], editions.Edition]:
-    """The manifest entry of a built edition (by name or edition file) and the edition with the options it
-    was built with (so `build --base-year` holds for every later ranking)."""
-    name = editions.load(edition).name if edition.endswith((".yaml", ".yml")) else edition
-    built = store.manifest().get("builds", {}).get(name)
-    if built is None:
-        raise StoreError(
-            f"edition {name!r} is not built in {store.root}", f"run `sciencecities build --edition {edition}`"
-        )
-    method = editions.load(built.get("edition_file") or name)
-    return built, method.with_options(base_year=built["options"].get("base_year"))
-
-
-def subject_id(edition: editions.Edition, subject: str | None) -> str:
-    """The edition's subject id for an id, display name or unique prefix of either (any case); None or 'all'
-    is the overall table."""
-    if subject is None or subject.strip().lower() in (ALL, "overall"):
-        return ALL
-    wanted = subject.strip().lower().replace("_", "-")
-    for sid, label in edition.subjects.items():
-        if wanted in (sid.lower(), label.lower()):
-            return sid
-    prefixed = [
-        sid
-        for sid, label in edition.subjects.items()
-        if sid.startswith(wanted) or label.lower().startswith(wanted)
-    ]
-    if len(prefixed) == 1:
-        return prefixed[0]
-    choices = ", ".join(edition.subjects) or "none: this edition has no subjects"
-    raise InputError(f"edition {edition.name!r} has no subject {subject!r}", f"use one of: {choices}")
-
-
-def boundaries_name(boundaries: str) -> str:
-    """The name a boundary set is stored under: shipped names as given, a user's file by the name inside it."""
-    if boundaries.endswith((".yaml", ".yml")):
-        return BoundarySet.load(boundaries).name
-    return boundaries
-
-
-def _level(
-    con: BaseBackend, level: str, built: dict[str, Any], boundaries: str
-) -> tuple[ibis.Table, str, ibis.Table]:
-    if level == "city":
-        sets = built.get("geography", {}).get("boundaries", {})
-        if boundaries not in sets:
-            raise StoreError(
-                f"boundary set {boundaries!r} is not built for edition {built['edition']!r}"
-                + (f" (built: {', '.join(sets)})" if sets else ""),
-                f"run `sciencecities build --edition {built['edition']} --boundaries FILE` with your set's file"
-                if sets
-                else f"run `sciencecities build --edition {built['edition']}`: the store predates geography",
-            )
-        rows = con.table("city_year")
-        units = con.table("institution_units")
-        names = (
-            units.filter(units.boundaries == boundaries)
-            .group_by("unit_id")
-            .agg(name=units.unit_name.min(), country_code=units.country_code.min())
-        )
-        return rows.filter(rows.boundaries == boundaries).drop("boundaries"), "unit_id", names
-    if level == "group":
-        groups = con.table("institution_groups")
-        names = groups.group_by("group_id").agg(
-            name=groups.group_name.min(), country_code=ibis.null("string")
-        )
-        return con.table("group_year"), "group_id", names
-    if level == "institution":
-        names = con.table("institutions").select("institution_id", "name", "country_code")
-        return con.table("institution_year"), "institution_id", names
-    if level == "country":
-        names = ibis.memtable(countries()).select("country_code", "name")
-        return con.table("country_year"), "country_code", names
-    raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
-
-
-def _check_window(years: Years | None, what: str = "window") -> None:
-    if years is not None and years[0] > years[1]:
-        raise InputError(
-            f"the {what} {years[0]}-{years[1]} is empty", "give the first year first, e.g. 2015-2024"
-        )
 
 
 def _base_year(con: BaseBackend, edition: editions.Edition, base_year: int | None) -> int | None:
@@ -149,20 +77,20 @@ def _prepare(
     boundaries: str,
     rollup: bool = False,
 ) -> _Prepared:
-    _check_window(years)
+    check_window(years)
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}", f"use one of {', '.join(LEVELS)}")
     built, method = built_edition(store, edition)
     sid = subject_id(method, subject)
     unit_set = boundaries_name(boundaries) if level == "city" else None
     con = engines.connect(store.current, built["edition"])
-    per_year, key, names = _level(con, level, built, unit_set or "")
+    per_year, key, names = level_rows(con, level, built, unit_set or "")
     if rollup:
         if level != "institution":
             raise InputError(
                 "--rollup credits institutions to their parents", "use it with --level institution"
             )
-        parents = ibis.memtable(top_level(con.table("institutions").to_pyarrow()))
+        parents, _ = located(con, level, rollup=True)
         rolled = counts.located_year(con.table("credit"), con.table("work_subjects"), parents, "parent_id")
         per_year = rolled.rename(institution_id="parent_id")
     base = _base_year(con, method, base_year)
@@ -212,6 +140,11 @@ def rank(
     city: str | None = None,
     rollup: bool = False,
     per_capita: bool = False,
+    intervals: bool = False,
+    resamples: int = 1000,
+    seed: int = 0,
+    size_independent: bool = False,
+    min_articles: int = DEFAULT_MIN_ARTICLES,
 ) -> Ranking:
     """Rank institutions, science cities, countries or groups of a built edition over a window of years,
     overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
@@ -223,7 +156,11 @@ def rank(
     as a percentage of the city's. With `rollup`, institutions are credited to their top-level parents
     through OpenAlex `lineage` (see `resolve.lineage.top_level`). With `per_capita` (cities only), the
     columns `population` (of the unit: GeoNames places summed, or the build's --population file) and
-    `share_per_million` (Share per million inhabitants) are added.
+    `share_per_million` (Share per million inhabitants) are added. With `intervals`, the stability interval
+    of each entity's Share and rank over `resamples` bootstrap resamples drawn with `seed` (`share_lo`,
+    `share_hi`, `rank_lo`, `rank_hi`; see `sciencecities.measure.intervals`). With `size_independent`, Share
+    per article, the international and company co-authorship fractions, MNCS and PP(top 10%) (null for
+    entities with fewer than `min_articles` scored articles; see `sciencecities.measure.indicators`).
 
     Examples
     --------
@@ -232,7 +169,7 @@ def rank(
     >>> r.table.column_names[:4]
     ['rank', 'previous_rank', 'id', 'name']
     """
-    _check_window(vs, "comparison window")
+    check_window(vs, "comparison window")
     if city is not None and level != "institution":
         raise InputError("--city drills down to institutions", "use --level institution with --city")
     if city is not None and rollup:
@@ -240,9 +177,14 @@ def rank(
             "--city lists institutions as placed, --rollup credits them to parents elsewhere",
             "use one of them",
         )
+    if intervals:
+        check_options(resamples, seed)
+    if size_independent:
+        check_min_articles(min_articles)
     ready = _prepare(store, level, years, subject, edition, base_year, boundaries, rollup)
     previous = previous_window(years, vs)
     unit = None
+    members = None
     metrics = ready.metrics
     if city is not None:
         unit, members = _city_members(ready, boundaries, city)
@@ -279,6 +221,19 @@ def rank(
     if top is not None:
         expr = expr.filter(expr["rank"] <= top)
     table = expr.to_pyarrow()
+    entity_options = {
+        "boundaries": ready.boundaries or "",
+        "rollup": rollup,
+        "years": years,
+        "subject": ready.subject,
+        "members": members,
+    }
+    if size_independent:
+        extra = indicators_of(ready.con, level, **entity_options, min_articles=min_articles)
+        table = append_columns(table, extra, SIZE_INDEPENDENT)
+    if intervals:
+        extra = intervals_of(ready.con, level, **entity_options, resamples=resamples, seed=seed)
+        table = append_columns(table, extra, INTERVAL_COLUMNS)
     ready.con.disconnect()
     meta = _meta(
         store,
@@ -292,48 +247,27 @@ def rank(
         city={"id": unit[0].id, "name": unit[0].name, "country_code": unit[0].country_code} if unit else None,
         rollup=rollup,
         per_capita=per_capita or None,
+        intervals={"resamples": resamples, "seed": seed, "percentiles": [LOWER, UPPER], "method": METHOD}
+        if intervals
+        else None,
+        size_independent={"min_articles": min_articles, "citations": CITATION_METHOD}
+        if size_independent
+        else None,
     )
     return Ranking(table, meta)
-
-
-def _city_candidates(con: BaseBackend, boundaries: str) -> list[Candidate]:
-    """Every unit of a built boundary set, as name-finding candidates."""
-    units = con.table("institution_units")
-    in_set = units.filter(units.boundaries == boundaries)
-    rows = (
-        in_set.group_by("unit_id")
-        .agg(name=in_set.unit_name.min(), country_code=in_set.country_code.min())
-        .order_by("unit_id")
-        .to_pyarrow()
-        .to_pylist()
-    )
-    return [Candidate(r["unit_id"], r["name"], r["country_code"]) for r in rows]
 
 
 def _city_members(ready: _Prepared, boundaries: str, city: str) -> tuple[tuple[Candidate, str], ibis.Table]:
     """The unit that `city` names with its boundary set's name, and the unit's institutions (an InputError
     with suggestions when the name fits none or several)."""
     name = boundaries_name(boundaries)
-    _level(ready.con, "city", ready.built, name)  # raises a StoreError with a hint when the set is not built
-    found = find(city, _city_candidates(ready.con, name), "city")
+    level_rows(
+        ready.con, "city", ready.built, name
+    )  # raises a StoreError with a hint when the set is not built
+    found = find(city, city_candidates(ready.con, name), "city")
     units = ready.con.table("institution_units")
     members = units.filter((units.boundaries == name) & (units.unit_id == found.id)).select("institution_id")
     return (found, name), members
-
-
-def find_city(
-    store: Store, city: str, *, edition: str = "nature-index", boundaries: str = "metro"
-) -> Candidate:
-    """The science city (a unit of `boundaries`) that `city` names: its id, or its name in any case and
-    accents, with ', CC' to pick a country; an InputError lists the matches or close names otherwise."""
-    built, _ = built_edition(store, edition)
-    name = boundaries_name(boundaries)
-    con = engines.connect(store.current, built["edition"])
-    try:
-        _level(con, "city", built, name)
-        return find(city, _city_candidates(con, name), "city")
-    finally:
-        con.disconnect()
 
 
 def trend(
@@ -377,7 +311,7 @@ def city_locations(store: Store, *, edition: str = "nature-index", boundaries: s
     built, _ = built_edition(store, edition)
     name = boundaries_name(boundaries)
     con = engines.connect(store.current, built["edition"])
-    _level(con, "city", built, name)
+    level_rows(con, "city", built, name)
     units = con.table("institution_units")
     places = con.table("institution_places")
     credit = con.table("credit")
@@ -395,11 +329,11 @@ def city_locations(store: Store, *, edition: str = "nature-index", boundaries: s
         lat=rows.latitude.mean(),
         lon=rows.longitude.mean(),
     )
-    located = grouped.select(
+    centres = grouped.select(
         "id",
         latitude=ibis.ifelse(grouped.total > 0, grouped.lat_w / grouped.total, grouped.lat),
         longitude=ibis.ifelse(grouped.total > 0, grouped.lon_w / grouped.total, grouped.lon),
     ).order_by("id")
-    table = located.to_pyarrow()
+    table = centres.to_pyarrow()
     con.disconnect()
     return table

@@ -8,6 +8,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis import _
 
 LEVELS = ("institution", "city", "country", "group")
@@ -38,6 +39,22 @@ class Ranking:
 
     table: pa.Table
     meta: dict[str, Any]
+
+
+def append_columns(table: pa.Table, extra: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+    """`table` with `columns` of `extra` appended at the end, matched by ``id`` (nulls where `extra` has no
+    row; columns of those names already in `table` are replaced). Appending keeps every ranking's own
+    columns a prefix of the result.
+
+    >>> ranking = pa.table({"rank": [1, 2], "id": ["A", "B"]})
+    >>> append_columns(ranking, pa.table({"id": ["B"], "x": [0.5]}), ("x",))["x"].to_pylist()
+    [None, 0.5]
+    """
+    kept = table.drop_columns([c for c in columns if c in table.column_names])
+    positions = pc.index_in(kept["id"], value_set=extra["id"])
+    for column in columns:
+        kept = kept.append_column(column, extra[column].take(positions))
+    return kept
 
 
 def apply_ranking_rule(table: ibis.Table, partition: str | None = None) -> ibis.Table:

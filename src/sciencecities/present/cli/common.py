@@ -14,7 +14,7 @@ from sciencecities.config import Settings
 from sciencecities.errors import InputError
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.export import Format
-from sciencecities.rank.queries import boundaries_name
+from sciencecities.rank.access import boundaries_name
 from sciencecities.rank.ranking import LEVELS
 from sciencecities.store import Store
 

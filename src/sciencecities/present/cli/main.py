@@ -18,6 +18,8 @@ from sciencecities.audit import audit as run_audit
 from sciencecities.audit import edition_coverage
 from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_store
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
+from sciencecities.measure.indicators import DEFAULT_MIN_ARTICLES
+from sciencecities.measure.intervals import INTERVAL_COLUMNS
 from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.cli.chart import chart_cmd
@@ -45,6 +47,7 @@ from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.cli.report import report_cmd
 from sciencecities.present.export import Format, rich_table, write, write_sections
+from sciencecities.rank.indicators import SIZE_INDEPENDENT
 from sciencecities.rank.queries import rank as run_rank
 from sciencecities.rank.queries import trend as run_trend
 from sciencecities.rank.ranking import Ranking
@@ -301,11 +304,48 @@ def _terminal_view(ranking: Ranking) -> Any:
         pct = [None if v is None else f"{v:.1f}%" for v in table.column("contribution").to_pylist()]
         label = "% of city" if ranking.meta.get("city") else "% of country"
         table = table.drop_columns(["contribution"]).append_column(label, pa.array(pct, pa.string()))
+    if "share_per_article" in table.column_names:
+        table = _fractions_as_percent(table)
+    if "share_lo" in table.column_names:
+        share_95 = [
+            None if lo is None else f"{lo:.2f}-{hi:.2f}"
+            for lo, hi in zip(table["share_lo"].to_pylist(), table["share_hi"].to_pylist(), strict=True)
+        ]
+        rank_95 = [
+            None if lo is None else (str(lo) if lo == hi else f"{lo}-{hi}")
+            for lo, hi in zip(table["rank_lo"].to_pylist(), table["rank_hi"].to_pylist(), strict=True)
+        ]
+        table = table.drop_columns(list(INTERVAL_COLUMNS))
+        table = table.append_column("Share 95%", pa.array(share_95, pa.string()))
+        table = table.append_column("rank 95%", pa.array(rank_95, pa.string()))
     if ranking.meta.get("previous_years") is None:
         return table.drop_columns(["previous_rank", "adjusted_share_previous", "change"])
     change = [None if v is None else f"{v:+.1%}" for v in table.column("change").to_pylist()]
     index = table.column_names.index("change")
     return table.set_column(index, "change", pa.array(change, pa.string()))
+
+
+def _fractions_as_percent(table: Any) -> Any:
+    """The size-independent columns as the terminal shows them: proportions in %, MNCS to two decimals, and
+    the citation indicators blank below the minimum size."""
+    import pyarrow as pa
+
+    def percent(values: list[float | None]) -> Any:
+        return pa.array([None if v is None else f"{v:.0%}" for v in values], pa.string())
+
+    shown = {
+        "per article": pa.array(
+            [None if v is None else f"{v:.3f}" for v in table["share_per_article"].to_pylist()], pa.string()
+        ),
+        "intl": percent(table["international_fraction"].to_pylist()),
+        "company": percent(table["company_fraction"].to_pylist()),
+        "MNCS": pa.array([None if v is None else f"{v:.2f}" for v in table["mncs"].to_pylist()], pa.string()),
+        "PP(top10)": percent(table["pp_top10"].to_pylist()),
+    }
+    table = table.drop_columns(list(SIZE_INDEPENDENT))
+    for name, column in shown.items():
+        table = table.append_column(name, column)
+    return table
 
 
 @app.command("rank")
@@ -341,6 +381,32 @@ def rank_cmd(
             "--per-capita", help="Science cities: add population and Share per million inhabitants."
         ),
     ] = False,
+    intervals: Annotated[
+        bool,
+        typer.Option(
+            "--intervals",
+            help="Add 95% stability intervals of Share and rank (bootstrap of the articles, DESIGN §4).",
+        ),
+    ] = False,
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Bootstrap resamples for --intervals (10-100,000).")
+    ] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the resamples: the same seed gives the same intervals.")
+    ] = 0,
+    size_independent: Annotated[
+        bool,
+        typer.Option(
+            "--size-independent",
+            help="Add Share per article, international and company co-authorship, MNCS and PP(top 10%).",
+        ),
+    ] = False,
+    min_articles: Annotated[
+        int,
+        typer.Option(
+            "--min-articles", help="Scored articles an entity needs for MNCS and PP(top 10%) to be shown."
+        ),
+    ] = DEFAULT_MIN_ARTICLES,
     fmt: FormatOpt = Format.table,
     out_file: OutOpt = None,
     store: StoreOpt = None,
@@ -370,6 +436,11 @@ def rank_cmd(
         city=city,
         rollup=rollup,
         per_capita=per_capita,
+        intervals=intervals,
+        resamples=resamples,
+        seed=seed,
+        size_independent=size_independent,
+        min_articles=min_articles,
     )
     meta = ranking.meta
     title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"
@@ -390,6 +461,15 @@ def rank_cmd(
         err.print("showing ranks 1-25; use --top N, or --format csv for all")
     if fmt is Format.table and window is None:
         err.print("all years summed; give --year Y for previous rank and change in Adjusted Share")
+    if intervals and fmt is Format.table:
+        err.print(
+            f"95% stability intervals from {resamples:,} bootstrap resamples of the articles (seed {seed}); "
+            "rank intervals are among all ranked entities"
+        )
+    if size_independent and fmt is Format.table:
+        err.print(
+            f"MNCS and PP(top10) are blank for entities with fewer than {min_articles} articles with citation data"
+        )
     if out_file is not None:
         err.print(f"wrote {ranking.table.num_rows} rows to {out_file}")
 

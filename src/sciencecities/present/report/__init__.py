@@ -19,9 +19,10 @@ from sciencecities import __version__, editions
 from sciencecities.audit import audit
 from sciencecities.errors import InputError, ScienceCitiesError
 from sciencecities.present.export import write_xlsx
+from sciencecities.rank.access import built_edition
 from sciencecities.rank.collaboration import collaboration
 from sciencecities.rank.highlights import highlights
-from sciencecities.rank.queries import built_edition, city_locations, rank, trend
+from sciencecities.rank.queries import city_locations, rank, trend
 from sciencecities.resolve.subjects import ALL
 from sciencecities.store import Store
 
