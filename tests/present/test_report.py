@@ -29,7 +29,7 @@ class _Links(HTMLParser):
 @pytest.fixture(scope="module")
 def report(demo: Store, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("report")
-    return out, build_report(demo, out, year=YEAR, edition=EDITION, top=10)
+    return out, build_report(demo, out, year=YEAR, edition=EDITION, top=10, resamples=200, seed=4)
 
 
 def test_the_page_links_only_files_beside_it(report: tuple[Path, object]) -> None:
@@ -60,6 +60,22 @@ def test_tables_equal_the_rankings(demo: Store, report: tuple[Path, object]) -> 
     assert [float(r["share"]) for r in rows] == pytest.approx([r["share"] for r in want], abs=1e-12)
     page = (out / "index.html").read_text()
     assert want[0]["name"] in page and f"{want[0]['share']:,.3f}" in page
+
+
+def test_tables_carry_the_rankings_intervals(demo: Store, report: tuple[Path, object]) -> None:
+    out, _ = report
+    want = rank(demo, level="country", years=(YEAR, YEAR), edition=EDITION, intervals=True, resamples=200, seed=4)
+    with (out / "tables" / "countries.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    expected = {r["id"]: r for r in want.table.to_pylist()}
+    for row in rows:
+        assert (int(row["rank_lo"]), int(row["rank_hi"])) == (
+            expected[row["id"]]["rank_lo"],
+            expected[row["id"]]["rank_hi"],
+        )
+        assert float(row["share_lo"]) <= float(row["share"]) <= float(row["share_hi"])
+    page = (out / "index.html").read_text()
+    assert "rank_lo" in page and "200 bootstrap resamples" in page
 
 
 def test_method_highlights_and_workbook(demo: Store, report: tuple[Path, object]) -> None:

@@ -29,6 +29,16 @@ def report_cmd(
         int | None, typer.Option("--year", help="The year to report [default: the latest].")
     ] = None,
     top: Annotated[int, typer.Option("--top", help="Rows of the ranking tables and charts.")] = 20,
+    intervals: Annotated[
+        bool,
+        typer.Option(
+            "--intervals/--no-intervals", help="95% stability intervals in the city and country tables."
+        ),
+    ] = True,
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Bootstrap resamples for the intervals.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the resamples.")] = 0,
     boundaries: BoundariesOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
@@ -40,5 +50,14 @@ def report_cmd(
     data = Store(conf.store)
     name = ensure_built(data, conf, "city")
     with err.status(f"writing the report of {name} into {out_dir}"):
-        report = build_report(data, out_dir, year=year, edition=name, boundaries=conf.boundaries, top=top)
+        report = build_report(
+            data,
+            out_dir,
+            year=year,
+            edition=name,
+            boundaries=conf.boundaries,
+            top=top,
+            resamples=resamples if intervals else None,
+            seed=seed,
+        )
     out.print(f"report of {report.year}: {report.index} ({len(report.files)} files)")

@@ -46,13 +46,17 @@ def build_report(
     edition: str = "nature-index",
     boundaries: str = "metro",
     top: int = 20,
+    resamples: int | None = 1000,
+    seed: int = 0,
 ) -> Report:
     """Write the report of `year` (default: the latest year with articles) into the folder `out`.
 
     The page shows the highlights against the year before, the top science cities (bars and a world map),
     countries, the ranks of the leading cities over the years, the leading city per subject, the strongest
     collaborations between cities (and their network), and the method with its coverage and audit summary.
-    Charts are PNG and SVG; nothing is fetched from the internet when the page is opened.
+    Charts are PNG and SVG; nothing is fetched from the internet when the page is opened. The city and
+    country tables carry 95% stability intervals of Share and rank from `resamples` bootstrap resamples
+    drawn with `seed` (None: no intervals).
     """
     from sciencecities.present import charts  # imported here: Altair and vl-convert take a second to load
 
@@ -88,7 +92,17 @@ def build_report(
 
     tables: dict[str, pa.Table] = {}
     blocks = []
-    cities = rank(store, level="city", years=window, edition=name, boundaries=boundaries)
+    uncertainty: dict[str, Any] = (
+        {"intervals": True, "resamples": resamples, "seed": seed} if resamples is not None else {}
+    )
+    interval_note = (
+        f" share_lo-share_hi and rank_lo-rank_hi: 95% stability intervals over {resamples:,} bootstrap "
+        f"resamples of the articles (seed {seed})."
+        if uncertainty
+        else ""
+    )
+    interval_columns = ["share_lo", "share_hi", "rank_lo", "rank_hi"] if uncertainty else []
+    cities = rank(store, level="city", years=window, edition=name, boundaries=boundaries, **uncertainty)
     if cities.table.num_rows == 0:
         raise InputError(f"edition {name} has no credited articles in {year}", "give --year a year with data")
     located = city_locations(store, edition=name, boundaries=boundaries)
@@ -107,9 +121,10 @@ def build_report(
             "adjusted_share",
             "change",
             "contribution",
+            *interval_columns,
         ],
         "contribution: the city's Share as a percentage of its country's; change: in Adjusted Share against "
-        f"{year - 1}.",
+        f"{year - 1}." + interval_note,
     )
     chart(
         block, "top_cities", charts.top_bars(cities.table, f"Science cities by Share, {year}", n=top), "bars"
@@ -128,13 +143,23 @@ def build_report(
         chart(block, "bump", charts.bump(leaders.table, f"Rank by year, top 10 of {year}"), "bump chart")
         tables["trajectories"] = leaders.table
         blocks.append(block)
-    countries = rank(store, level="country", years=window, edition=name)
+    countries = rank(store, level="country", years=window, edition=name, **uncertainty)
     blocks.append(
         table_block(
             "countries",
             f"Top {top} countries, {year}",
             _top(countries.table, top),
-            ["rank", "previous_rank", "name", "count", "share", "adjusted_share", "change"],
+            [
+                "rank",
+                "previous_rank",
+                "name",
+                "count",
+                "share",
+                "adjusted_share",
+                "change",
+                *interval_columns,
+            ],
+            interval_note.strip(),
         )
     )
     blocks.append(
