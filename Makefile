@@ -21,7 +21,8 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed  ## set up, then ingest and rank the embedded real sample
 	$(BIN)/sciencecities demo
 
-test: $(VENV)/.installed-test  ## set up, then run the whole test suite
+test: $(VENV)/.installed-test  ## set up (with Java 17+ for the Spark tests), then run the whole test suite
+	tools/ensure_java.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test  ## ruff (installed on demand)

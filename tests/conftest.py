@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -65,3 +68,11 @@ def placed_institution(
             "longitude": longitude,
         },
     }
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m sciencecities ARGS` as a user would, in a subprocess with a wide terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "sciencecities", *args], check=False, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )

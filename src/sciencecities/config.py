@@ -55,5 +55,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Share a cluster core's neighbourhood must reach; None: 0.05% of the placed Share.",
     )
+    engine: str = Field(
+        "duckdb", description="Engine of build and rank: duckdb (embedded) or spark (local or a cluster)."
+    )
+    spark_master: str | None = Field(
+        None,
+        description="Spark master URL, e.g. local[4] or spark://host:7077; None: Spark's own, else local[*].",
+    )
     strict: bool = Field(False, description="Exit non-zero when any record was quarantined.")
     debug: bool = Field(False, description="Show tracebacks on errors.")

@@ -271,7 +271,7 @@ def build(store: Store, settings: Settings) -> BuildReport:
     }
     store.current  # noqa: B018 - raises a StoreError with a hint when there is no store yet
     with store.transaction() as txn:
-        con = engines.connect(txn.dir)
+        con = engines.connect(txn.dir, engine=settings.engine, spark_master=settings.spark_master)
         works, affiliations, institutions, sources = (
             con.table(n) for n in ("works", "affiliations", "institutions", "sources")
         )
@@ -348,6 +348,7 @@ def build(store: Store, settings: Settings) -> BuildReport:
             "edition_version": edition.version,
             "edition_file": str(edition.origin) if edition.origin else None,
             "options": options,
+            "engine": settings.engine,
             "built": now_iso(),
             "rows": rows,
             "checks": summary,

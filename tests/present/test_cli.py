@@ -5,27 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import write_jsonl
+from conftest import cli, write_jsonl
 from sciencecities import Store, rank
 from sciencecities.demo import sample_files
 from sciencecities.rank.ranking import COLUMNS
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sciencecities", *args], check=False, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
 
 
 @pytest.fixture(scope="module")

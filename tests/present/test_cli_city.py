@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_cli import cli
 
+from conftest import cli
 from sciencecities import Store
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_cli import cli
 
+from conftest import cli
 from sciencecities import Store, editions, rank
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_cli import cli
 
+from conftest import cli
 from sciencecities import Store, rank
 from sciencecities.rank.ranking import CITY_COLUMNS
 

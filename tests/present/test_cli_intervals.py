@@ -12,8 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
-from test_cli import cli
 
+from conftest import cli
 from sciencecities import Store, rank
 from sciencecities.measure.intervals import INTERVAL_COLUMNS
 from sciencecities.rank.indicators import SIZE_INDEPENDENT

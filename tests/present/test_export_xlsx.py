@@ -12,8 +12,8 @@ import openpyxl
 import pyarrow as pa
 import pytest
 from rich.console import Console
-from test_cli import cli
 
+from conftest import cli
 from sciencecities import Store, __version__, rank
 from sciencecities.errors import InputError
 from sciencecities.present.export import Format, write, write_xlsx

@@ -76,6 +76,7 @@ def _prepare(
     base_year: int | None,
     boundaries: str,
     rollup: bool = False,
+    engine: str = "duckdb",
 ) -> _Prepared:
     check_window(years)
     if level not in LEVELS:
@@ -83,7 +84,7 @@ def _prepare(
     built, method = built_edition(store, edition)
     sid = subject_id(method, subject)
     unit_set = boundaries_name(boundaries) if level == "city" else None
-    con = engines.connect(store.current, built["edition"])
+    con = engines.connect(store.current, built["edition"], engine=engine)
     per_year, key, names = level_rows(con, level, built, unit_set or "")
     if rollup:
         if level != "institution":
@@ -145,6 +146,7 @@ def rank(
     seed: int = 0,
     size_independent: bool = False,
     min_articles: int = DEFAULT_MIN_ARTICLES,
+    engine: str = "duckdb",
 ) -> Ranking:
     """Rank institutions, science cities, countries or groups of a built edition over a window of years,
     overall or in one subject; cities are the units of `boundaries` (metro, city, clusters or a set's file).
@@ -160,7 +162,8 @@ def rank(
     of each entity's Share and rank over `resamples` bootstrap resamples drawn with `seed` (`share_lo`,
     `share_hi`, `rank_lo`, `rank_hi`; see `sciencecities.measure.intervals`). With `size_independent`, Share
     per article, the international and company co-authorship fractions, MNCS and PP(top 10%) (null for
-    entities with fewer than `min_articles` scored articles; see `sciencecities.measure.indicators`).
+    entities with fewer than `min_articles` scored articles; see `sciencecities.measure.indicators`). `engine`
+    runs the same expressions on DuckDB (default) or Spark (`sciencecities.engines`).
 
     Examples
     --------
@@ -181,7 +184,7 @@ def rank(
         check_options(resamples, seed)
     if size_independent:
         check_min_articles(min_articles)
-    ready = _prepare(store, level, years, subject, edition, base_year, boundaries, rollup)
+    ready = _prepare(store, level, years, subject, edition, base_year, boundaries, rollup, engine)
     previous = previous_window(years, vs)
     unit = None
     members = None
@@ -253,6 +256,7 @@ def rank(
         size_independent={"min_articles": min_articles, "citations": CITATION_METHOD}
         if size_independent
         else None,
+        engine=engine,
     )
     return Ranking(table, meta)
 
@@ -281,10 +285,11 @@ def trend(
     top: int | None = None,
     base_year: int | None = None,
     boundaries: str = "metro",
+    engine: str = "duckdb",
 ) -> Ranking:
     """Share, Adjusted Share, Count and rank per entity and year; `ids` picks entities, `top` keeps those
-    ranked 1..top in the window's last year (both: either)."""
-    ready = _prepare(store, level, years, subject, edition, base_year, boundaries)
+    ranked 1..top in the window's last year (both: either); on `engine` as `rank`."""
+    ready = _prepare(store, level, years, subject, edition, base_year, boundaries, engine=engine)
     rows = trend_rows(ready.metrics, ready.key, ready.names, years)
     if ids is not None or top is not None:
         last = rows.year.max()

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from sciencecities import editions as edition_files
+from sciencecities import engines
 from sciencecities.config import Settings
 from sciencecities.errors import InputError
 from sciencecities.pipeline import build as run_build
@@ -46,6 +47,14 @@ BoundariesOpt = Annotated[
         "--boundaries",
         help="Boundary set of the city level: metro, city, clusters, or a .yaml file [default: metro].",
     ),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option("--engine", help="Run on duckdb (embedded) or spark (local or a cluster) [default: duckdb]."),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option("--spark-master", help="With --engine spark: the master, e.g. local[4] or spark://host:7077."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[
@@ -100,3 +109,12 @@ def ensure_built(data: Store, conf: Settings, level: str | None = None) -> str:
         options = {k: v for k, v in built["options"].items() if k in Settings.model_fields}
         run_build(data, conf.model_copy(update=options | {"boundaries": conf.boundaries}))
     return name
+
+
+def start_engine(conf: Settings) -> str:
+    """The engine the settings name, with Spark started on their master (once per process) when chosen."""
+    engine = engines.check_engine(conf.engine)
+    if engine == "spark":
+        with err.status("starting Spark"):
+            engines.spark_session(conf.spark_master)
+    return engine

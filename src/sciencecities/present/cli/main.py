@@ -29,9 +29,11 @@ from sciencecities.present.cli.common import (
     BaseYearOpt,
     BoundariesOpt,
     EditionOpt,
+    EngineOpt,
     FormatOpt,
     LevelOpt,
     OutOpt,
+    SparkMasterOpt,
     StoreOpt,
     SubjectOpt,
     YearOpt,
@@ -42,6 +44,7 @@ from sciencecities.present.cli.common import (
     parse_years,
     settings,
     span,
+    start_engine,
 )
 from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
@@ -257,6 +260,8 @@ def build_cmd(
             help="Share a cluster core's neighbourhood must hold [default: 0.05%% of the placed Share].",
         ),
     ] = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Compute eligible works, subjects, credit, places and science cities, Count and Share per level, subject
     and year; check conservation at every level."""
@@ -273,8 +278,11 @@ def build_cmd(
         groups=groups,
         cluster_eps_km=cluster_eps_km,
         cluster_min_share=cluster_min_share,
+        engine=engine,
+        spark_master=spark_master,
     )
-    with err.status(f"building edition {conf.edition}"):
+    start_engine(conf)
+    with err.status(f"building edition {conf.edition} on {conf.engine}"):
         report = run_build(Store(conf.store), conf)
     rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
     err.print(f"built {report.edition} in {report.seconds:.1f}s: {rows}")
@@ -411,11 +419,15 @@ def rank_cmd(
     out_file: OutOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Rank by Share (fractional counting), with Count, Adjusted Share, previous rank and change; science
     cities also with their contribution to the country's Share (%), institutions of a --city with theirs to
     the city's."""
-    conf = settings(store=store, edition=edition, boundaries=boundaries)
+    conf = settings(
+        store=store, edition=edition, boundaries=boundaries, engine=engine, spark_master=spark_master
+    )
     window = parse_years(year, years)
     compare = parse_years(None, vs) if vs is not None else None
     if compare is not None and window is None:
@@ -441,6 +453,7 @@ def rank_cmd(
         seed=seed,
         size_independent=size_independent,
         min_articles=min_articles,
+        engine=start_engine(conf),
     )
     meta = ranking.meta
     title = f"{level} ranking, {name}, {meta['subject']}, {span(window)}"
@@ -495,9 +508,13 @@ def trend_cmd(
     out_file: OutOpt = None,
     store: StoreOpt = None,
     edition: EditionOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Share, Adjusted Share, Count and rank per entity and year."""
-    conf = settings(store=store, edition=edition, boundaries=boundaries)
+    conf = settings(
+        store=store, edition=edition, boundaries=boundaries, engine=engine, spark_master=spark_master
+    )
     window = parse_years(None, years)
     data = Store(conf.store)
     name = ensure_built(data, conf, level)
@@ -513,6 +530,7 @@ def trend_cmd(
         top=top,
         base_year=base_year,
         boundaries=conf.boundaries,
+        engine=start_engine(conf),
     )
     meta = result.meta
     title = f"{level} trend, {name}, {meta['subject']}, {span(window)}; Adjusted Share to {meta['base_year']}"
