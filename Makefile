@@ -21,8 +21,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed  ## set up, then ingest and rank the embedded real sample
 	$(BIN)/sciencecities demo
 
-test: $(VENV)/.installed-test  ## set up (with Java 17+ for the Spark tests), then run the whole test suite
+test: $(VENV)/.installed-test  ## set up (Java 17+ for Spark, Chromium for the dashboard), then run the whole test suite
 	tools/ensure_java.sh
+	tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test  ## ruff (installed on demand)
@@ -36,6 +37,7 @@ fmt: $(VENV)/.installed-test  ## format with ruff
 bench: $(VENV)/.installed  ## run the benchmarks (results: benchmarks/README.md)
 	$(BIN)/python benchmarks/locate.py
 	$(BIN)/python benchmarks/intervals.py
+	$(BIN)/python benchmarks/web.py
 
 clean:  ## remove the virtual environment and demo outputs
 	rm -rf $(VENV) sciencecities-demo

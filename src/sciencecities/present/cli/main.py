@@ -49,6 +49,7 @@ from sciencecities.present.cli.common import (
 from sciencecities.present.cli.highlights import highlights_cmd
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.cli.report import report_cmd
+from sciencecities.present.cli.serve import serve_cmd
 from sciencecities.present.export import Format, rich_table, write, write_sections
 from sciencecities.rank.indicators import SIZE_INDEPENDENT
 from sciencecities.rank.queries import rank as run_rank
@@ -71,6 +72,7 @@ app.command("chart")(chart_cmd)
 app.command("collab")(collab_cmd)
 app.command("highlights")(highlights_cmd)
 app.command("report")(report_cmd)
+app.command("serve")(serve_cmd)
 
 _STATE: dict[str, Any] = {}
 _PLURAL = {

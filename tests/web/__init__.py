@@ -1,0 +1,1 @@
+"""Tests of the web API and the dashboard (`sciencecities serve`)."""
