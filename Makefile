@@ -24,7 +24,7 @@ demo: $(VENV)/.installed  ## set up, then ingest and rank the embedded real samp
 test: $(VENV)/.installed-test  ## set up (Java 17+ for Spark, Chromium for the dashboard), then run the whole test suite
 	tools/ensure_java.sh
 	tools/ensure_chromium.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(VENV)/.installed-test  ## ruff (installed on demand)
 	$(BIN)/python -m pip install --quiet ruff

@@ -11,7 +11,7 @@ from sciencecities.audit import Audit, audit, edition_coverage
 from sciencecities.config import Settings
 from sciencecities.demo import build_demo_store, demo_store
 from sciencecities.errors import ScienceCitiesError
-from sciencecities.pipeline import build, ingest_openalex, ingest_ror
+from sciencecities.pipeline import build, ingest_export, ingest_openalex, ingest_ror
 from sciencecities.rank.highlights import Fact, Highlights, highlights
 from sciencecities.rank.indicators import size_independent
 from sciencecities.rank.intervals import rank_intervals
@@ -40,6 +40,7 @@ __all__ = [
     "demo_store",
     "edition_coverage",
     "highlights",
+    "ingest_export",
     "ingest_openalex",
     "ingest_ror",
     "locate",

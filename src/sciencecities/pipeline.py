@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,15 @@ import pyarrow.parquet as pq
 from sciencecities import editions, engines
 from sciencecities.acquire.files import InputFile, Skipped, discover
 from sciencecities.config import Settings
-from sciencecities.errors import QuarantineError
+from sciencecities.errors import InputError, QuarantineError
 from sciencecities.measure import checks, counts, credit
+from sciencecities.normalise.exports import ExportRead, add_records
 from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
+from sciencecities.normalise.prefilter import EditionFilter, filter_file
 from sciencecities.normalise.ror import read_ror
+from sciencecities.normalise.scopus import read_scopus
 from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
+from sciencecities.normalise.wos import read_wos
 from sciencecities.resolve import eligibility, journals, subjects
 from sciencecities.resolve.geography import gazetteer, units
 from sciencecities.resolve.geography.boundaries import BoundarySet, Groups
@@ -70,6 +76,10 @@ class IngestReport:
     tables: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    prefilter: str | None = None
+    prefiltered: dict[str, int] = field(
+        default_factory=lambda: {"lines": 0, "kept": 0, "unfiltered_files": 0}
+    )
 
 
 def ingest_openalex(
@@ -79,18 +89,27 @@ def ingest_openalex(
     force: bool = False,
     strict: bool = False,
     progress: Progress | None = None,
+    edition: editions.Edition | None = None,
 ) -> IngestReport:
     """Ingest OpenAlex works, institutions, sources and merged ids from files or snapshot folders.
 
-    Files already ingested (same SHA-256) are skipped unless `force`; the store changes atomically.
+    Files already ingested (same SHA-256, same prefilter) are skipped unless `force`; the store changes
+    atomically. With `edition`, works outside its journals are dropped before they are parsed
+    (normalise/prefilter.py), and the store remembers it: only that edition can be built from it.
     """
     started = time.perf_counter()
     files, skipped = discover(paths)
-    report = IngestReport(store.root, skipped=skipped)
+    keep = EditionFilter.of(edition) if edition is not None else None
+    prefilter = keep.edition if keep else None
+    report = IngestReport(store.root, skipped=skipped, prefilter=prefilter)
     if store.exists and not force:
-        known = {f["sha256"] for ing in store.manifest()["ingests"] for f in ing["files"]}
-        report.unchanged = [f for f in files if f.sha256 in known]
-        files = [f for f in files if f.sha256 not in known]
+        known = {
+            (f["sha256"], ing.get("prefilter", {}).get("edition"))
+            for ing in store.manifest()["ingests"]
+            for f in ing["files"]
+        }
+        report.unchanged = [f for f in files if (f.sha256, prefilter) in known]
+        files = [f for f in files if (f.sha256, prefilter) not in known]
     if not files:
         report.seconds = time.perf_counter() - started
         return report
@@ -100,6 +119,7 @@ def ingest_openalex(
         con = duckdb.connect(str(Path(tmp) / "ingest.duckdb"))
         con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
         reader = RawReader(con, Path(tmp))
+        kept = _prefilter(keep, files, Path(tmp), report) if keep else {}
         merged_files = [
             (f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")
         ]
@@ -110,7 +130,7 @@ def ingest_openalex(
             if file.entity.startswith("merged_ids:"):
                 result = FileResult(file)
             else:
-                result = reader.read(file, index + 1)
+                result = reader.read(file, index + 1, lines_from=kept.get(file.path))
             done_bytes += file.size
             report.taken += result.taken
             quarantined.extend(q.__dict__ | {"ingest_id": ingest_id} for q in result.quarantined)
@@ -130,21 +150,43 @@ def ingest_openalex(
         canonicalise(con)
         merge_into_store(con, txn)
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
-        txn.manifest["ingests"].append(
-            {
-                "id": ingest_id,
-                "source": "openalex",
-                "finished": now_iso(),
-                "files": report.files,
-                "taken": report.taken,
-                "quarantined": len(quarantined),
-                "merged_ids": report.merged_ids,
-            }
+        extra = {"prefilter": {"edition": prefilter, **report.prefiltered}} if prefilter else {}
+        _record_ingest(
+            txn,
+            ingest_id,
+            "openalex",
+            report.files,
+            report.taken,
+            len(quarantined),
+            merged_ids=report.merged_ids,
+            **extra,
         )
-        txn.manifest["builds"] = {}
-        shutil.rmtree(txn.dir / "derived", ignore_errors=True)
         con.close()
     return _finished(report, store, started, quarantined, strict=strict)
+
+
+def _prefilter(
+    keep: EditionFilter, files: list[InputFile], tmp: Path, report: IngestReport
+) -> dict[Path, Path]:
+    """Filter the works files in parallel (one process per file, as many as there are cores); returns, per
+    file filtered, the plain file of its kept lines. Damaged files are left out: they are read whole."""
+    works = [f for f in files if f.entity == "works"]
+    jobs = [(keep, f.path, tmp / f"kept-{i}.jsonl") for i, f in enumerate(works)]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(filter_file, jobs))
+    else:
+        results = [filter_file(job) for job in jobs]
+    kept: dict[Path, Path] = {}
+    for result in results:
+        if result.damaged:
+            report.prefiltered["unfiltered_files"] += 1
+            continue
+        report.prefiltered["lines"] += result.lines
+        report.prefiltered["kept"] += result.kept
+        kept[result.source] = result.kept_path
+    return kept
 
 
 def ingest_ror(store: Store, paths: list[Path], *, strict: bool = False) -> IngestReport:
@@ -168,20 +210,97 @@ def ingest_ror(store: Store, paths: list[Path], *, strict: bool = False) -> Inge
         ).to_arrow_table()
         txn.replace(ROR_PLACES, merged)
         _merge_quarantine(con, txn, quarantined, [str(f["path"]) for f in read.files])
-        txn.manifest["ingests"].append(
-            {
-                "id": ingest_id,
-                "source": "ror",
-                "finished": now_iso(),
-                "files": read.files,
-                "taken": report.taken,
-                "quarantined": len(quarantined),
-            }
-        )
-        txn.manifest["builds"] = {}
-        shutil.rmtree(txn.dir / "derived", ignore_errors=True)
+        _record_ingest(txn, ingest_id, "ror", read.files, report.taken, len(quarantined))
         con.close()
     return _finished(report, store, started, quarantined, strict=strict)
+
+
+_EXPORT_READERS = {"wos": read_wos, "scopus": read_scopus}
+
+
+def ingest_export(
+    store: Store, kind: str, paths: list[Path], *, force: bool = False, strict: bool = False
+) -> IngestReport:
+    """Ingest Web of Science (`kind` 'wos') or Scopus ('scopus') export files into the canonical tables, by the
+    same upsert as OpenAlex records; files already ingested (same SHA-256) are skipped unless `force`.
+
+    Every file is read before the store changes: one that is not such an export raises InputError naming it
+    and the line. Addresses are placed with the gazetteer (normalise/exports.py); builds are reset.
+    """
+    started = time.perf_counter()
+    if kind not in _EXPORT_READERS:
+        raise InputError(f"unknown export format {kind!r}", f"give one of {', '.join(_EXPORT_READERS)}")
+    files = [_export_file(path, kind) for path in paths]
+    report = IngestReport(store.root)
+    if store.exists and not force:
+        known = {f["sha256"] for ing in store.manifest()["ingests"] for f in ing["files"]}
+        report.unchanged = [f for f in files if f.sha256 in known]
+        files = [f for f in files if f.sha256 not in known]
+    if not files:
+        report.seconds = time.perf_counter() - started
+        return report
+    read = ExportRead()
+    places = gazetteer.load()
+    for index, file in enumerate(files, start=1):
+        taken, quarantined_before = read.taken, len(read.quarantined)
+        add_records(read, kind, file.path, index, _EXPORT_READERS[kind](file.path), places)
+        report.files.append(
+            {
+                "path": str(file.path),
+                "entity": kind,
+                "size": file.size,
+                "sha256": file.sha256,
+                "records": read.taken - taken,
+                "quarantined": len(read.quarantined) - quarantined_before,
+            }
+        )
+    report.taken = read.taken
+    ingest_id = uuid.uuid4().hex[:12]
+    quarantined = [row | {"ingest_id": ingest_id} for row in read.quarantined]
+    with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
+        con = duckdb.connect(str(Path(tmp) / "export.duckdb"))
+        for name, table in read.tables().items():
+            con.register(f"new_{name}", table)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE b_{name} AS SELECT * FROM new_{name}")
+            con.unregister(f"new_{name}")
+        load_merged_ids(con, [])
+        merge_into_store(con, txn)
+        _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
+        _record_ingest(txn, ingest_id, kind, report.files, report.taken, len(quarantined))
+        con.close()
+    return _finished(report, store, started, quarantined, strict=strict)
+
+
+def _export_file(path: Path, kind: str) -> InputFile:
+    if not path.is_file():
+        state = "does not exist" if not path.exists() else "is not a file"
+        raise InputError(f"{path} {state}", f"give the {kind} export files themselves")
+    return InputFile(path.resolve(), kind, path.stat().st_size, _sha256(path))
+
+
+def _record_ingest(
+    txn: Any,
+    ingest_id: str,
+    source: str,
+    files: list[dict[str, Any]],
+    taken: int,
+    quarantined: int,
+    **extra: Any,
+) -> None:
+    """Add the ingest to the new version's manifest, and reset the builds: they are stale now."""
+    txn.manifest["ingests"].append(
+        {
+            "id": ingest_id,
+            "source": source,
+            "finished": now_iso(),
+            "files": files,
+            "taken": taken,
+            "quarantined": quarantined,
+            **extra,
+        }
+    )
+    txn.manifest["builds"] = {}
+    shutil.rmtree(txn.dir / "derived", ignore_errors=True)
 
 
 def _finished(
@@ -270,6 +389,7 @@ def build(store: Store, settings: Settings) -> BuildReport:
         "cluster_min_share": params.min_share,
     }
     store.current  # noqa: B018 - raises a StoreError with a hint when there is no store yet
+    _check_prefilter(store, edition)
     with store.transaction() as txn:
         con = engines.connect(txn.dir, engine=settings.engine, spark_master=settings.spark_master)
         works, affiliations, institutions, sources = (
@@ -356,6 +476,24 @@ def build(store: Store, settings: Settings) -> BuildReport:
         }
         con.disconnect()
     return BuildReport(edition.name, options, rows, summary, time.perf_counter() - started, geography)
+
+
+def _check_prefilter(store: Store, edition: editions.Edition) -> None:
+    """Refuse to build an edition from a store whose ingest dropped works for another edition's journals."""
+    other = sorted(
+        {
+            ing["prefilter"]["edition"]
+            for ing in store.manifest()["ingests"]
+            if "prefilter" in ing and ing["prefilter"]["edition"] != edition.name
+        }
+    )
+    if other:
+        raise InputError(
+            f"this store was ingested with --edition {', '.join(other)}: works outside those journals were "
+            f"dropped before parsing, so {edition.name!r} cannot be built from it completely",
+            f"build --edition {other[0]}, or ingest again without --edition (or with --edition {edition.name}) "
+            "into another store",
+        )
 
 
 def _with_user_population(table: pa.Table, path: Path | None) -> pa.Table:

@@ -434,7 +434,12 @@ def test_rank_appends_the_same_indicators(demo: Store, options: dict[str, Any]) 
     plain = rank(demo, **options).table
     table = rank(demo, **options, size_independent=True, min_articles=3).table
     assert table.column_names == [*plain.column_names, *SIZE_INDEPENDENT]
-    assert table.select(plain.column_names).equals(plain)
+    floats = [c for c in plain.column_names if pa.types.is_floating(plain.schema.field(c).type)]
+    exact = [c for c in plain.column_names if c not in floats]
+    assert table.select(exact).equals(plain.select(exact))
+    for column in floats:  # DuckDB's parallel float sums may differ in the last bit between two runs
+        pairs = zip(table[column].to_pylist(), plain[column].to_pylist(), strict=True)
+        assert all(a == b or (a is not None and b is not None and math.isclose(a, b, rel_tol=1e-12)) for a, b in pairs)
     level = options["level"]
     alone = _by_id(size_independent(demo, level=level, min_articles=3)) if "rollup" not in options else None
     for row in table.to_pylist():

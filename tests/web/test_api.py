@@ -354,6 +354,7 @@ def test_openapi_schema_lists_every_endpoint(server: Server) -> None:
         "/api/entities/{level}/{entity_id}",
         "/api/highlights",
         "/api/audit",
+        "/api/index",
     } <= set(schema["paths"])
     for path, methods in schema["paths"].items():
         assert set(methods) == {"get"}, path  # read-only

@@ -112,10 +112,21 @@ class RawReader:
             cols = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
             con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{entity} (_file VARCHAR, _ord BIGINT, {cols})")
 
-    def read(self, file: InputFile, index: int, on_lines: Callable[[int], None] | None = None) -> FileResult:
-        """Read one file into its raw table; `index` orders files so that later records win ties."""
+    def read(
+        self,
+        file: InputFile,
+        index: int,
+        on_lines: Callable[[int], None] | None = None,
+        *,
+        lines_from: Path | None = None,
+    ) -> FileResult:
+        """Read one file into its raw table; `index` orders files so that later records win ties.
+
+        `lines_from`: a plain file holding the lines of `file` that an edition's prefilter kept; it is read in
+        the file's place, and if it cannot be read whole the original file is read line by line instead.
+        """
         result = FileResult(file)
-        fast = self._read_fast(file, index)
+        fast = self._read_fast(file, index, lines_from)
         if fast is not None:
             result.taken = fast
         else:
@@ -126,13 +137,14 @@ class RawReader:
     def _columns_sql(self, entity: str) -> str:
         return "{" + ", ".join(f"'{k}': '{v}'" for k, v in SCHEMAS[entity].items()) + "}"
 
-    def _read_fast(self, file: InputFile, index: int) -> int | None:
+    def _read_fast(self, file: InputFile, index: int, lines_from: Path | None = None) -> int | None:
         entity = file.entity
+        path = lines_from or file.path
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT * FROM read_json(?, format='newline_delimited', "
                 f"columns={self._columns_sql(entity)}, compression=?, maximum_object_size=268435456)",
-                [str(file.path), "gzip" if is_gzip(file.path) else "none"],
+                [str(path), "gzip" if is_gzip(path) else "none"],
             )
         except duckdb.Error:
             return None

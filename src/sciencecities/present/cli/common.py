@@ -13,6 +13,7 @@ from sciencecities import editions as edition_files
 from sciencecities import engines
 from sciencecities.config import Settings
 from sciencecities.errors import InputError
+from sciencecities.pipeline import IngestReport
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.export import Format
 from sciencecities.rank.access import boundaries_name
@@ -50,11 +51,15 @@ BoundariesOpt = Annotated[
 ]
 EngineOpt = Annotated[
     str | None,
-    typer.Option("--engine", help="Run on duckdb (embedded) or spark (local or a cluster) [default: duckdb]."),
+    typer.Option(
+        "--engine", help="Run on duckdb (embedded) or spark (local or a cluster) [default: duckdb]."
+    ),
 ]
 SparkMasterOpt = Annotated[
     str | None,
-    typer.Option("--spark-master", help="With --engine spark: the master, e.g. local[4] or spark://host:7077."),
+    typer.Option(
+        "--spark-master", help="With --engine spark: the master, e.g. local[4] or spark://host:7077."
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutOpt = Annotated[
@@ -118,3 +123,42 @@ def start_engine(conf: Settings) -> str:
         with err.status("starting Spark"):
             engines.spark_session(conf.spark_master)
     return engine
+
+
+def print_ingest(report: IngestReport) -> None:
+    """What an ingest did: files skipped or unchanged, records taken and quarantined by reason, the tables."""
+    for skipped in report.skipped:
+        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
+    if report.unchanged:
+        err.print(
+            f"{len(report.unchanged)} file(s) already ingested, unchanged (use --force to read them again)"
+        )
+    if not report.files:
+        err.print(f"nothing new to ingest into {report.store}")
+        return
+    rate = report.taken / max(report.seconds, 1e-9)
+    if report.prefilter:
+        counts = report.prefiltered
+        err.print(
+            f"prefilter {report.prefilter}: kept {counts['kept']:,} of {counts['lines']:,} works lines, "
+            "the rest were outside its journals or had no source and were dropped before parsing"
+            + (
+                f"; {counts['unfiltered_files']} damaged file(s) read whole"
+                if counts["unfiltered_files"]
+                else ""
+            )
+        )
+    err.print(
+        f"read {len(report.files)} file(s): {report.taken:,} records taken in {report.seconds:.1f}s "
+        f"({rate:,.0f} records/s)" + (f", {report.merged_ids:,} merged ids" if report.merged_ids else "")
+    )
+    if report.quarantined:
+        reasons = ", ".join(
+            f"{n} {r}" for r, n in sorted(report.quarantine_reasons.items(), key=lambda x: -x[1])
+        )
+        err.print(
+            f"[yellow]{report.quarantined:,} records quarantined[/] ({reasons}); "
+            "see `sciencecities audit --store ...`"
+        )
+    tables = ", ".join(f"{name} {n:,}" for name, n in report.tables.items())
+    err.print(f"store {report.store}: {tables}")

@@ -42,11 +42,15 @@ from sciencecities.present.cli.common import (
     err,
     out,
     parse_years,
+    print_ingest,
     settings,
     span,
     start_engine,
 )
+from sciencecities.present.cli.exports import scopus_cmd, wos_cmd
+from sciencecities.present.cli.fetch import fetch_app
 from sciencecities.present.cli.highlights import highlights_cmd
+from sciencecities.present.cli.index import index_app
 from sciencecities.present.cli.locate import LOCATE_CONTEXT, locate_cmd
 from sciencecities.present.cli.report import report_cmd
 from sciencecities.present.cli.serve import serve_cmd
@@ -66,6 +70,8 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Read bibliographic records into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(index_app, name="index")
+app.add_typer(fetch_app, name="fetch")
 app.command("locate", context_settings=LOCATE_CONTEXT)(locate_cmd)
 app.command("city")(city_cmd)
 app.command("chart")(chart_cmd)
@@ -116,11 +122,20 @@ def ingest_openalex_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit non-zero if any record is quarantined.")
     ] = False,
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition",
+            help="Keep only works of this edition's journals, dropped before parsing (fast on a full "
+            "snapshot); the store can then build only this edition.",
+        ),
+    ] = None,
 ) -> None:
     """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
     conf = settings(store=store, strict=strict or None)
-    report = _ingest_with_progress(Store(conf.store), paths, force)
-    _print_ingest(report)
+    method = edition_files.load(edition) if edition else None
+    report = _ingest_with_progress(Store(conf.store), paths, force, method)
+    print_ingest(report)
     if conf.strict and report.quarantined:
         raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
 
@@ -142,13 +157,19 @@ def ingest_ror_cmd(
     conf = settings(store=store, strict=strict or None)
     with err.status("reading ROR records"):
         report = ingest_ror(Store(conf.store), paths)
-    _print_ingest(report)
+    print_ingest(report)
     err.print("builds are reset: the next rank (or `sciencecities build`) places institutions again")
     if conf.strict and report.quarantined:
         raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
 
 
-def _ingest_with_progress(store: Store, paths: list[Path], force: bool) -> IngestReport:
+ingest_app.command("wos")(wos_cmd)
+ingest_app.command("scopus")(scopus_cmd)
+
+
+def _ingest_with_progress(
+    store: Store, paths: list[Path], force: bool, edition: edition_files.Edition | None = None
+) -> IngestReport:
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]ingest[/]"),
@@ -170,34 +191,7 @@ def _ingest_with_progress(store: Store, paths: list[Path], force: bool) -> Inges
                 records=f"{records:,} records, {rate:,.0f}/s  {file.path.name}",
             )
 
-        return ingest_openalex(store, paths, force=force, progress=advance)
-
-
-def _print_ingest(report: IngestReport) -> None:
-    for skipped in report.skipped:
-        err.print(f"[yellow]skipped[/] {skipped.path}: {skipped.reason}")
-    if report.unchanged:
-        err.print(
-            f"{len(report.unchanged)} file(s) already ingested, unchanged (use --force to read them again)"
-        )
-    if not report.files:
-        err.print(f"nothing new to ingest into {report.store}")
-        return
-    rate = report.taken / max(report.seconds, 1e-9)
-    err.print(
-        f"read {len(report.files)} file(s): {report.taken:,} records taken in {report.seconds:.1f}s "
-        f"({rate:,.0f} records/s)" + (f", {report.merged_ids:,} merged ids" if report.merged_ids else "")
-    )
-    if report.quarantined:
-        reasons = ", ".join(
-            f"{n} {r}" for r, n in sorted(report.quarantine_reasons.items(), key=lambda x: -x[1])
-        )
-        err.print(
-            f"[yellow]{report.quarantined:,} records quarantined[/] ({reasons}); "
-            "see `sciencecities audit --store ...`"
-        )
-    counts = ", ".join(f"{name} {n:,}" for name, n in report.tables.items())
-    err.print(f"store {report.store}: {counts}")
+        return ingest_openalex(store, paths, force=force, progress=advance, edition=edition)
 
 
 @app.command("build")
@@ -711,7 +705,7 @@ def demo_cmd(
 def run() -> None:
     """Console entry point: run the app, turning our errors into one red line and a non-zero exit."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit instead of raising it
     except ScienceCitiesError as exc:
         if _STATE.get("debug"):
             raise
@@ -733,3 +727,5 @@ def run() -> None:
             "traceback, and please report it[/]"
         )
         sys.exit(3)
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 from sciencecities import __version__, editions
 from sciencecities.audit import audit
 from sciencecities.errors import InputError, ScienceCitiesError
+from sciencecities.index.build import built_names, describe, load_index
 from sciencecities.present.export import write_xlsx
 from sciencecities.rank.access import built_edition
 from sciencecities.rank.collaboration import collaboration
@@ -186,6 +187,20 @@ def build_report(
             charts.network(pairs.table, nodes, f"Collaboration between cities, {year}"),
             "network",
         )
+        blocks.append(block)
+    if built_names(store):
+        from sciencecities.present.charts.index import score_intervals
+
+        built_index = load_index(store)
+        block = table_block(
+            "index",
+            f"Composite index: {built_index.manifest.get('title') or built_index.manifest['framework']}",
+            pa.Table.from_pandas(built_index.scores.head(top), preserve_index=False),
+            ["rank", "name", "country_code", "score", "tier_label", "median_rank", "rank_lo", "rank_hi"],
+            describe(built_index.manifest),
+        )
+        drawing = score_intervals(built_index.scores, "Index scores and rank intervals", top)
+        chart(block, "index", drawing, "index")
         blocks.append(block)
     facts = _facts(store, year, name, boundaries)
     report = audit(store, name)

@@ -20,6 +20,7 @@ from sciencecities.errors import EditionError, GeographyError, InputError, Scien
 from sciencecities.present.web import schemas
 from sciencecities.present.web.cache import DEFAULT_SIZE
 from sciencecities.present.web.routes import entities, meta, rankings, reports
+from sciencecities.present.web.routes import index as index_routes
 from sciencecities.present.web.service import NotFoundError, Service
 from sciencecities.present.web.tables import Body
 from sciencecities.store import Store
@@ -78,7 +79,7 @@ def create_app(
         responses=_ERRORS,
     )
     app.state.service = Service(data, cache_size=cache_size, default_edition=default_edition)
-    for router in (meta.router, rankings.router, entities.router, reports.router):
+    for router in (meta.router, rankings.router, entities.router, reports.router, index_routes.router):
         app.include_router(router)
     _errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -142,6 +142,11 @@ def place_institutions(
                 continue
             rows.pop()
         found = _from_openalex(record, gazetteer)
+        if (
+            found is not None and record.get("geo_source") == "parsed"
+        ):  # placed from an export's address at ingest
+            rows.append(_row(iid, found[0], "parsed", 0.8, f"address parsed at ingest: {found[2]}"))
+            continue
         if found is not None:
             rows.append(_row(iid, found[0], "openalex", found[1], found[2]))
             continue
