@@ -38,6 +38,8 @@ bench: $(VENV)/.installed  ## run the benchmarks (results: benchmarks/README.md)
 	$(BIN)/python benchmarks/locate.py
 	$(BIN)/python benchmarks/intervals.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/build.py --spark
 
 clean:  ## remove the virtual environment and demo outputs
 	rm -rf $(VENV) sciencecities-demo

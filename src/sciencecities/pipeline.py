@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -59,6 +60,9 @@ from sciencecities.tables import (
 )
 
 Progress = Callable[[InputFile, int, int, int], None]
+INGEST_MEMORY = "2GB"
+"""DuckDB's memory limit during an OpenAlex ingest; reading spills beyond it, the final merge needs about 1 GB
+per million works (benchmarks/README.md)."""
 """Called after each file with (file, records taken so far, bytes done so far, bytes in all)."""
 
 
@@ -90,14 +94,20 @@ def ingest_openalex(
     strict: bool = False,
     progress: Progress | None = None,
     edition: editions.Edition | None = None,
+    memory_limit: str = INGEST_MEMORY,
 ) -> IngestReport:
     """Ingest OpenAlex works, institutions, sources and merged ids from files or snapshot folders.
 
     Files already ingested (same SHA-256, same prefilter) are skipped unless `force`; the store changes
     atomically. With `edition`, works outside its journals are dropped before they are parsed
-    (normalise/prefilter.py), and the store remembers it: only that edition can be built from it.
+    (normalise/prefilter.py), and the store remembers it: only that edition can be built from it. DuckDB
+    works within `memory_limit` and spills to disk beyond it, so memory does not grow with the input.
     """
     started = time.perf_counter()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B)", memory_limit.strip(), re.IGNORECASE):
+        raise InputError(
+            f"memory limit {memory_limit!r} is not a size", "give a number and a unit: 512MB, 4GB"
+        )
     files, skipped = discover(paths)
     keep = EditionFilter.of(edition) if edition is not None else None
     prefilter = keep.edition if keep else None
@@ -118,6 +128,7 @@ def ingest_openalex(
     with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
         con = duckdb.connect(str(Path(tmp) / "ingest.duckdb"))
         con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
+        con.execute("SET memory_limit = ?", [memory_limit])
         reader = RawReader(con, Path(tmp))
         kept = _prefilter(keep, files, Path(tmp), report) if keep else {}
         merged_files = [
@@ -147,8 +158,15 @@ def ingest_openalex(
             )
             if progress:
                 progress(file, report.taken, done_bytes, total_bytes)
-        canonicalise(con)
-        merge_into_store(con, txn)
+        try:
+            canonicalise(con)
+            merge_into_store(con, txn)
+        except duckdb.OutOfMemoryException as exc:
+            raise InputError(
+                f"the ingest ran out of memory merging {report.taken:,} records into the store "
+                f"(--memory-limit {memory_limit}); the store is unchanged",
+                "raise `ingest openalex --memory-limit` (about 1 GB per million works), or ingest the files in parts",
+            ) from exc
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
         extra = {"prefilter": {"edition": prefilter, **report.prefiltered}} if prefilter else {}
         _record_ingest(

@@ -142,6 +142,15 @@ class Transaction:
         pq.write_table(conform(data, table), tmp, compression="zstd")
         os.replace(tmp, path)
 
+    def stream(self, table: Table, batches: pa.RecordBatchReader) -> None:
+        """Write `table` from a stream of record batches (memory stays that of one batch), like `replace`."""
+        path = self.path(table.name)
+        tmp = path.with_suffix(".tmp")
+        with pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_table(conform(pa.Table.from_batches([batch], schema=batches.schema), table))
+        os.replace(tmp, path)
+
 
 def conform(data: pa.Table, table: Table) -> pa.Table:
     """Select and cast `data` to the table's schema, failing loudly on a missing column."""

@@ -12,6 +12,7 @@ import pytest
 
 from sciencecities import Settings, Store, build, ingest_openalex, rank
 from sciencecities.acquire.synthetic import LABEL, Spec, generate
+from sciencecities.errors import InputError
 
 SPEC = Spec(works=6000, files=2, institutions=2000, places=300, countries=30, seed=7)
 
@@ -98,3 +99,28 @@ def test_labelled_and_ingested_whole(generated: Path, tmp_path: Path) -> None:
     in_set = 1 - SPEC.null_source_share - (1 - SPEC.null_source_share) * (1 - SPEC.edition_share)
     eligible = ranking.meta["coverage"]["eligible_articles"]
     assert eligible < SPEC.works * in_set * (1 - SPEC.not_article_share) * 1.1
+
+
+def test_a_small_memory_limit_spills_to_disk_and_changes_nothing(generated: Path, tmp_path: Path) -> None:
+    roomy, tight = Store(tmp_path / "roomy"), Store(tmp_path / "tight")
+    ingest_openalex(roomy, [generated], memory_limit="4GB")
+    report = ingest_openalex(tight, [generated], memory_limit="256MB")
+    assert all(f["read"] == "whole file" for f in report.files)
+    for table in ("works", "authorships", "affiliations", "institutions", "sources"):
+        assert (
+            roomy.read(table)
+            .sort_by(roomy.read(table).column_names[0])
+            .equals(tight.read(table).sort_by(tight.read(table).column_names[0]))
+        ), table
+
+
+def test_a_memory_limit_that_is_no_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="'lots' is not a size"):
+        ingest_openalex(Store(tmp_path / "store"), [tmp_path], memory_limit="lots")
+
+
+def test_too_little_memory_is_a_clear_error_not_a_slow_crawl(generated: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="ran out of memory") as caught:
+        ingest_openalex(Store(tmp_path / "store"), [generated], memory_limit="64MB")
+    assert "--memory-limit" in caught.value.hint
+    assert not (tmp_path / "store").exists() or not Store(tmp_path / "store").exists

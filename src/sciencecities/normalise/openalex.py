@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from sciencecities.acquire.files import InputFile, is_gzip, strip_id
+from sciencecities.errors import InputError
 from sciencecities.normalise.lines import read_lines
 
 _SOURCE = "STRUCT(id VARCHAR, display_name VARCHAR, issn_l VARCHAR, issn VARCHAR[], type VARCHAR)"
@@ -78,6 +79,9 @@ _ID_PATTERN = {
     "sources": r"^(https://openalex\.org/)?S\d+$",
 }
 _MAX_RAW = 1 << 20
+MAX_RECORD_BYTES = 32 << 20
+"""The longest record line read (the largest real works, with thousands of authors, are a few MB); a longer
+line is quarantined. Bounded so that DuckDB's JSON reader fits in the ingest's memory limit."""
 _CHUNK_LINES = 20_000
 
 
@@ -143,9 +147,14 @@ class RawReader:
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT * FROM read_json(?, format='newline_delimited', "
-                f"columns={self._columns_sql(entity)}, compression=?, maximum_object_size=268435456)",
+                f"columns={self._columns_sql(entity)}, compression=?, maximum_object_size={MAX_RECORD_BYTES})",
                 [str(path), "gzip" if is_gzip(path) else "none"],
             )
+        except duckdb.OutOfMemoryException as exc:
+            raise InputError(
+                f"{file.path}: the ingest ran out of memory reading it ({_first_line(exc)})",
+                "raise `ingest openalex --memory-limit` (at least 256MB; more for files of very long records)",
+            ) from exc
         except duckdb.Error:
             return None
         bad = self.con.execute(
@@ -215,7 +224,7 @@ class RawReader:
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _wrapped AS SELECT * FROM read_json(?, format='newline_delimited', "
-                f"columns={columns}, maximum_object_size=268435456)",
+                f"columns={columns}, maximum_object_size={MAX_RECORD_BYTES})",
                 [str(wrapped)],
             )
         except duckdb.Error as exc:

@@ -156,6 +156,10 @@ def _merge_entities(
     )
 
 
+_BATCH_ROWS = 100_000
+"""Rows per batch when a merged table is written: the ingest never holds a whole table in memory."""
+
+
 def _load(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, name: str) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?)", [str(txn.path(table.name))]
@@ -169,4 +173,4 @@ def _write(
     query: str,
     params: list[str] | None = None,
 ) -> None:
-    txn.replace(table, con.sql(query, params=params).to_arrow_table())
+    txn.stream(table, con.sql(query, params=params).to_arrow_reader(_BATCH_ROWS))

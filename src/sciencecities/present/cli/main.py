@@ -20,7 +20,7 @@ from sciencecities.demo import DEFAULT_DEMO_STORE, DEMO_EDITIONS, build_demo_sto
 from sciencecities.errors import InputError, QuarantineError, ScienceCitiesError
 from sciencecities.measure.indicators import DEFAULT_MIN_ARTICLES
 from sciencecities.measure.intervals import INTERVAL_COLUMNS
-from sciencecities.pipeline import IngestReport, ingest_openalex, ingest_ror
+from sciencecities.pipeline import INGEST_MEMORY, IngestReport, ingest_openalex, ingest_ror
 from sciencecities.pipeline import build as run_build
 from sciencecities.present.cli.chart import chart_cmd
 from sciencecities.present.cli.city import city_cmd
@@ -130,11 +130,18 @@ def ingest_openalex_cmd(
             "snapshot); the store can then build only this edition.",
         ),
     ] = None,
+    memory_limit: Annotated[
+        str,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB's memory during the ingest (at least 256MB; e.g. 4GB); beyond it, it spills to disk.",
+        ),
+    ] = INGEST_MEMORY,
 ) -> None:
     """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
     conf = settings(store=store, strict=strict or None)
     method = edition_files.load(edition) if edition else None
-    report = _ingest_with_progress(Store(conf.store), paths, force, method)
+    report = _ingest_with_progress(Store(conf.store), paths, force, method, memory_limit)
     print_ingest(report)
     if conf.strict and report.quarantined:
         raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
@@ -168,7 +175,11 @@ ingest_app.command("scopus")(scopus_cmd)
 
 
 def _ingest_with_progress(
-    store: Store, paths: list[Path], force: bool, edition: edition_files.Edition | None = None
+    store: Store,
+    paths: list[Path],
+    force: bool,
+    edition: edition_files.Edition | None = None,
+    memory_limit: str = INGEST_MEMORY,
 ) -> IngestReport:
     started = time.perf_counter()
     with Progress(
@@ -191,7 +202,9 @@ def _ingest_with_progress(
                 records=f"{records:,} records, {rate:,.0f}/s  {file.path.name}",
             )
 
-        return ingest_openalex(store, paths, force=force, progress=advance, edition=edition)
+        return ingest_openalex(
+            store, paths, force=force, progress=advance, edition=edition, memory_limit=memory_limit
+        )
 
 
 @app.command("build")
