@@ -34,12 +34,14 @@ fmt: $(VENV)/.installed-test  ## format with ruff
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff format src tests
 
-bench: $(VENV)/.installed  ## run the benchmarks (results: benchmarks/README.md)
+bench: $(VENV)/.installed-test  ## run the benchmarks (results: benchmarks/README.md; Spark rows need Java 17+)
+	tools/ensure_java.sh
 	$(BIN)/python benchmarks/locate.py
 	$(BIN)/python benchmarks/intervals.py
 	$(BIN)/python benchmarks/web.py
 	$(BIN)/python benchmarks/ingest.py
-	$(BIN)/python benchmarks/build.py --spark
+	$(BIN)/python benchmarks/build.py
+	$(BIN)/python benchmarks/build.py --rows 10000000 --spark
 
 clean:  ## remove the virtual environment and demo outputs
 	rm -rf $(VENV) sciencecities-demo
