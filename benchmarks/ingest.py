@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -34,6 +32,8 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import intervals
 
 BLOCK = 1 << 20
 ROWS = ("floor", "peer", "ingest", "prefilter")
@@ -130,24 +130,6 @@ def _child(row: str, folder: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> str:
-    import duckdb
-
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor(),
-    )
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory:.1f} GiB RAM, load {os.getloadavg()[0]:.2f} at start; "
-        f"Python {platform.python_version()}, duckdb {duckdb.__version__}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,7 +143,7 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, args.folder)))
         return
-    print(_machine())
+    print(intervals._machine())
     print("| works | row | raw JSON GB | wall s | MB/s raw | works/s | x floor | peak RSS MiB | CPU s |")
     print("|--:|---|--:|--:|--:|--:|--:|--:|--:|")
     rows = args.rows.split(",")

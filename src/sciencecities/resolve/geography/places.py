@@ -24,6 +24,8 @@ SCHEMA = INSTITUTION_PLACES.schema
 
 NEAR_KM = 25.0
 """OpenAlex or ROR coordinates this close to their nearest gazetteer place are taken with high confidence."""
+PARSED_AT_INGEST = 0.8
+"""The confidence of a place an export's address gave at ingest (a parsed string, not a curated record)."""
 
 
 def _row(
@@ -143,12 +145,11 @@ def place_institutions(
             rows.pop()
         found = _from_openalex(record, gazetteer)
         if (
-            found is not None and record.get("geo_source") == "parsed"
-        ):  # placed from an export's address at ingest
-            rows.append(_row(iid, found[0], "parsed", 0.8, f"address parsed at ingest: {found[2]}"))
-            continue
-        if found is not None:
-            rows.append(_row(iid, found[0], "openalex", found[1], found[2]))
+            found is not None
+        ):  # the geo the record came with: OpenAlex's, or an export's address parsed at ingest
+            source = record.get("geo_source") or "openalex"
+            confidence = found[1] if source == "openalex" else min(found[1], PARSED_AT_INGEST)
+            rows.append(_row(iid, found[0], source, confidence, found[2]))
             continue
         bare = ror_id(record.get("ror"))
         found = _from_ror(by_ror[bare] | {"ror": bare}, gazetteer) if bare and bare in by_ror else None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from sciencecities.present.web import schemas
@@ -15,6 +15,8 @@ from sciencecities.present.web.routes.params import (
     BoundariesQ,
     EditionQ,
     Level,
+    SectionQ,
+    SectionsFormatQ,
     ServiceDep,
     TopQ,
     YearQ,
@@ -43,12 +45,8 @@ def profile(
     edition: EditionQ = None,
     boundaries: BoundariesQ = None,
     top: TopQ = 10,
-    fmt: Annotated[
-        str, Query(alias="format", pattern="^(json|csv|xlsx|parquet)$", description="json or a download.")
-    ] = "json",
-    part: Annotated[
-        str | None, Query(alias="section", max_length=50, description="With csv or parquet: the one section.")
-    ] = None,
+    fmt: SectionsFormatQ = "json",
+    part: SectionQ = None,
 ) -> Response:
     """Rank, Share, Count and change over the window (default: all years), every year's rank and Share, Share
     per subject (with specialisation for cities), the top institutions and the top collaborators."""

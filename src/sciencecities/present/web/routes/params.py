@@ -74,3 +74,9 @@ FormatQ = Annotated[
     Query(description="json (one page) or a download of the whole filtered table: csv, xlsx, parquet."),
 ]
 TopQ = Annotated[int, Query(ge=1, le=100, description="How many institutions and collaborators to list.")]
+SectionsFormatQ = Annotated[
+    str, Query(alias="format", pattern="^(json|csv|xlsx|parquet)$", description="json or a download.")
+]
+SectionQ = Annotated[
+    str | None, Query(alias="section", max_length=50, description="With csv or parquet: the one section.")
+]

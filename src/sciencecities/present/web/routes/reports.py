@@ -11,7 +11,15 @@ from fastapi.responses import Response
 
 from sciencecities.errors import InputError
 from sciencecities.present.web import schemas
-from sciencecities.present.web.routes.params import BoundariesQ, EditionQ, LevelQ, ServiceDep, YearQ
+from sciencecities.present.web.routes.params import (
+    BoundariesQ,
+    EditionQ,
+    LevelQ,
+    SectionQ,
+    SectionsFormatQ,
+    ServiceDep,
+    YearQ,
+)
 from sciencecities.present.web.tables import DOWNLOADS, Body, download, section
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -65,12 +73,8 @@ def highlights(
 def audit(
     service: ServiceDep,
     edition: EditionQ = None,
-    fmt: Annotated[
-        str, Query(alias="format", pattern="^(json|csv|xlsx|parquet)$", description="json or a download.")
-    ] = "json",
-    part: Annotated[
-        str | None, Query(alias="section", max_length=50, description="With csv or parquet: the one section.")
-    ] = None,
+    fmt: SectionsFormatQ = "json",
+    part: SectionQ = None,
 ) -> Response:
     """What the numbers leave out (`sciencecities.audit`): quarantined records, skipped works, unaffiliated
     authorships, institutions without a country or a place with their Share, places by source."""
