@@ -14,6 +14,10 @@ class ScienceCitiesError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[type[ScienceCitiesError], tuple[str, str | None]]:
+        """Pickle with the hint, so that an error raised in a worker process reaches the user whole."""
+        return type(self), (self.message, self.hint)
+
 
 class InputError(ScienceCitiesError):
     """A path, file or option given by the user cannot be used as it is."""

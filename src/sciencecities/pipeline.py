@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +25,13 @@ from sciencecities.acquire.files import InputFile, Skipped, discover
 from sciencecities.config import Settings
 from sciencecities.errors import InputError, QuarantineError
 from sciencecities.measure import checks, counts, credit
+from sciencecities.normalise.batch import bucket_count
 from sciencecities.normalise.exports import ExportRead, add_records
-from sciencecities.normalise.openalex import FileResult, RawReader, canonicalise
+from sciencecities.normalise.openalex import FileResult, ReadJob, read_into_batch
 from sciencecities.normalise.prefilter import EditionFilter, filter_file
 from sciencecities.normalise.ror import read_ror
 from sciencecities.normalise.scopus import read_scopus
-from sciencecities.normalise.upsert import load_merged_ids, merge_into_store
+from sciencecities.normalise.upsert import load_merged_ids, merge_into_store, write_batch
 from sciencecities.normalise.wos import read_wos
 from sciencecities.resolve import eligibility, journals, subjects
 from sciencecities.resolve.geography import gazetteer, units
@@ -104,7 +105,7 @@ def ingest_openalex(
     works within `memory_limit` and spills to disk beyond it, so memory does not grow with the input.
     """
     started = time.perf_counter()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B)", memory_limit.strip(), re.IGNORECASE):
+    if _megabytes(memory_limit) is None:
         raise InputError(
             f"memory limit {memory_limit!r} is not a size", "give a number and a unit: 512MB, 4GB"
         )
@@ -125,26 +126,53 @@ def ingest_openalex(
         return report
     ingest_id = uuid.uuid4().hex[:12]
     quarantined: list[dict[str, Any]] = []
+    results: dict[Path, FileResult] = {}
     with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
-        con = duckdb.connect(str(Path(tmp) / "ingest.duckdb"))
-        con.execute(f"SET temp_directory = '{Path(tmp) / 'spill'}'")
-        con.execute("SET memory_limit = ?", [memory_limit])
-        reader = RawReader(con, Path(tmp))
-        kept = _prefilter(keep, files, Path(tmp), report) if keep else {}
-        merged_files = [
-            (f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")
-        ]
-        report.merged_ids = load_merged_ids(con, merged_files)
-        done_bytes = 0
+        work = Path(tmp)
+        kept = _prefilter(keep, files, work, report) if keep else {}
         total_bytes = sum(f.size for f in files)
-        for index, file in enumerate(files):
-            if file.entity.startswith("merged_ids:"):
-                result = FileResult(file)
-            else:
-                result = reader.read(file, index + 1, lines_from=kept.get(file.path))
-            done_bytes += file.size
-            report.taken += result.taken
-            quarantined.extend(q.__dict__ | {"ingest_id": ingest_id} for q in result.quarantined)
+        batch = work / "batch"
+        buckets = bucket_count(total_bytes, store.manifest()["tables"].get("works", 0) if store.exists else 0)
+        readable = [(i + 1, f) for i, f in enumerate(files) if not f.entity.startswith("merged_ids:")]
+        workers = _read_workers(readable)
+        jobs = [
+            ReadJob(
+                f,
+                i,
+                batch,
+                buckets,
+                work / f"read-{i}",
+                _share(memory_limit, workers),
+                1 if workers > 1 else None,
+                kept.get(f.path),
+            )
+            for i, f in readable
+        ]
+        done_bytes = 0
+        try:
+            for job, result in zip(jobs, _read_all(jobs, workers), strict=True):
+                done_bytes += job.file.size
+                report.taken += result.taken
+                quarantined.extend(q.__dict__ | {"ingest_id": ingest_id} for q in result.quarantined)
+                if progress:
+                    progress(job.file, report.taken, done_bytes, total_bytes)
+                results[job.file.path] = result
+            con = duckdb.connect(str(work / "merge.duckdb"))
+            con.execute("SET temp_directory = ?", [str(work / "spill")])
+            con.execute("SET memory_limit = ?", [memory_limit])
+            merged_files = [
+                (f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")
+            ]
+            report.merged_ids = load_merged_ids(con, merged_files)
+            merge_into_store(con, txn, batch, buckets, work)
+        except duckdb.OutOfMemoryException as exc:
+            raise InputError(
+                f"the ingest ran out of memory merging {report.taken:,} records into the store "
+                f"(--memory-limit {memory_limit}); the store is unchanged",
+                "raise `ingest openalex --memory-limit`, or ingest the files in parts",
+            ) from exc
+        for file in files:
+            result = results.get(file.path, FileResult(file))
             report.files.append(
                 {
                     "path": str(file.path),
@@ -156,17 +184,6 @@ def ingest_openalex(
                     "read": "line by line" if result.careful else "whole file",
                 }
             )
-            if progress:
-                progress(file, report.taken, done_bytes, total_bytes)
-        try:
-            canonicalise(con)
-            merge_into_store(con, txn)
-        except duckdb.OutOfMemoryException as exc:
-            raise InputError(
-                f"the ingest ran out of memory merging {report.taken:,} records into the store "
-                f"(--memory-limit {memory_limit}); the store is unchanged",
-                "raise `ingest openalex --memory-limit` (about 1 GB per million works), or ingest the files in parts",
-            ) from exc
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
         extra = {"prefilter": {"edition": prefilter, **report.prefiltered}} if prefilter else {}
         _record_ingest(
@@ -205,6 +222,42 @@ def _prefilter(
         report.prefiltered["kept"] += result.kept
         kept[result.source] = result.kept_path
     return kept
+
+
+PARALLEL_BYTES = 64 << 20
+"""Input size from which files are read in parallel processes (below it, starting them costs more)."""
+
+
+def _read_workers(readable: list[tuple[int, InputFile]]) -> int:
+    """How many processes read the files: one per core, up to one per file, when the input is large enough."""
+    if sum(f.size for _, f in readable) < PARALLEL_BYTES:
+        return 1
+    return max(1, min(len(readable), os.cpu_count() or 1))
+
+
+def _read_all(jobs: list[ReadJob], workers: int) -> Iterator[FileResult]:
+    """Read the files into the batch, in order; in `workers` processes when there is more than one (each opens
+    its own DuckDB: no connection is open in this process while they run)."""
+    if workers == 1:
+        yield from map(read_into_batch, jobs)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(read_into_batch, jobs)
+
+
+def _megabytes(memory_limit: str) -> float | None:
+    """A size such as '512MB' or '2GiB' in megabytes, or None when it is not one."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory_limit.strip(), re.IGNORECASE)
+    if match is None:
+        return None
+    return (
+        float(match.group(1)) * {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}[match.group(2).upper()]
+    )
+
+
+def _share(memory_limit: str, workers: int) -> str:
+    """Each of `workers` processes' part of the memory limit (at least 128MB)."""
+    return f"{max(128, int((_megabytes(memory_limit) or 0) / workers))}MB"
 
 
 def ingest_ror(store: Store, paths: list[Path], *, strict: bool = False) -> IngestReport:
@@ -282,7 +335,9 @@ def ingest_export(
             con.execute(f"CREATE OR REPLACE TEMP TABLE b_{name} AS SELECT * FROM new_{name}")
             con.unregister(f"new_{name}")
         load_merged_ids(con, [])
-        merge_into_store(con, txn)
+        buckets = bucket_count(0, store.manifest()["tables"].get("works", 0) if store.exists else 0)
+        write_batch(con, Path(tmp) / "batch", buckets, "exports")
+        merge_into_store(con, txn, Path(tmp) / "batch", buckets, Path(tmp))
         _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
         _record_ingest(txn, ingest_id, kind, report.files, report.taken, len(quarantined))
         con.close()

@@ -144,12 +144,49 @@ class Transaction:
 
     def stream(self, table: Table, batches: pa.RecordBatchReader) -> None:
         """Write `table` from a stream of record batches (memory stays that of one batch), like `replace`."""
-        path = self.path(table.name)
-        tmp = path.with_suffix(".tmp")
-        with pq.ParquetWriter(tmp, table.schema, compression="zstd") as writer:
-            for batch in batches:
-                writer.write_table(conform(pa.Table.from_batches([batch], schema=batches.schema), table))
-        os.replace(tmp, path)
+        with self.writers(table) as out:
+            out[table.name].write(batches)
+
+    @contextmanager
+    def writers(self, *tables: Table) -> Iterator[dict[str, TableWriter]]:
+        """Writers of several tables at once, each filled by streams of batches; the files replace the staged
+        tables together when the block ends, and not at all if it fails."""
+        open_writers = {table.name: TableWriter(table, self.path(table.name)) for table in tables}
+        try:
+            yield open_writers
+        except BaseException:
+            for writer in open_writers.values():
+                writer.abandon()
+            raise
+        for writer in open_writers.values():
+            writer.finish()
+
+
+class TableWriter:
+    """One table's Parquet file being written batch by batch, beside the file it will replace."""
+
+    def __init__(self, table: Table, path: Path) -> None:
+        self.table = table
+        self.path = path
+        self.tmp = path.with_suffix(".tmp")
+        self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+
+    def write(self, batches: pa.RecordBatchReader) -> None:
+        """Append the batches, cast to the table's schema."""
+        for batch in batches:
+            self._writer.write_table(
+                conform(pa.Table.from_batches([batch], schema=batches.schema), self.table)
+            )
+
+    def finish(self) -> None:
+        """Close the file and put it in the table's place."""
+        self._writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abandon(self) -> None:
+        """Close and remove the unfinished file."""
+        self._writer.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def conform(data: pa.Table, table: Table) -> pa.Table:

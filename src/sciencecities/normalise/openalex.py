@@ -20,6 +20,7 @@ import duckdb
 from sciencecities.acquire.files import InputFile, is_gzip, strip_id
 from sciencecities.errors import InputError
 from sciencecities.normalise.lines import read_lines
+from sciencecities.normalise.upsert import write_batch
 
 _SOURCE = "STRUCT(id VARCHAR, display_name VARCHAR, issn_l VARCHAR, issn VARCHAR[], type VARCHAR)"
 _NAMED = "STRUCT(id VARCHAR, display_name VARCHAR)"
@@ -85,6 +86,20 @@ line is quarantined. Bounded so that DuckDB's JSON reader fits in the ingest's m
 _CHUNK_LINES = 20_000
 
 
+@dataclass(frozen=True)
+class ReadJob:
+    """One file to read into the batch folder: what `read_into_batch` needs, in a form a worker can receive."""
+
+    file: InputFile
+    index: int
+    batch: Path
+    buckets: int
+    workdir: Path
+    memory_limit: str
+    threads: int | None = None
+    lines_from: Path | None = None
+
+
 @dataclass
 class Quarantined:
     """A record that could not be taken."""
@@ -106,8 +121,33 @@ class FileResult:
     careful: bool = False
 
 
+def read_into_batch(job: ReadJob) -> FileResult:
+    """Read one file with a DuckDB of its own (so that files can be read in parallel processes) and append its
+    canonical rows to the batch folder; memory stays within `job.memory_limit`, spilling to `job.workdir`."""
+    job.workdir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(job.workdir / "read.duckdb"))
+    try:
+        con.execute("SET temp_directory = ?", [str(job.workdir / "spill")])
+        con.execute("SET memory_limit = ?", [job.memory_limit])
+        if job.threads:
+            con.execute(f"SET threads = {int(job.threads)}")
+        result = RawReader(con, job.workdir).read(job.file, job.index, lines_from=job.lines_from)
+        try:
+            canonicalise(con)
+            write_batch(con, job.batch, job.buckets, f"f{job.index}")
+        except duckdb.OutOfMemoryException as exc:
+            raise InputError(
+                f"{job.file.path}: the ingest ran out of memory with its records ({_first_line(exc)})",
+                "raise `ingest openalex --memory-limit`",
+            ) from exc
+    finally:
+        con.close()
+    return result
+
+
 class RawReader:
-    """Reads files into raw tables `raw_<entity>` (columns `_file`, `_ord` and the schema) on one connection."""
+    """Reads one file into the raw table `raw_<entity>` (columns `_file`, `_ord` and the schema) on a connection
+    of its own: a file read whole becomes a view over what DuckDB's JSON reader loaded (no second copy)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, workdir: Path) -> None:
         self.con = con
@@ -162,7 +202,14 @@ class RawReader:
         ).fetchone()
         if bad and bad[0]:
             return None
-        return self._append(entity, str(file.path), index, "rowid + 1")
+        names = ", ".join(f'"{c}"' for c in SCHEMAS[entity])
+        self.con.execute(f"DROP TABLE raw_{entity}")
+        self.con.execute(
+            f"CREATE TEMP VIEW raw_{entity} AS SELECT {_quoted(str(file.path))} AS _file, "
+            f"{int(index)} * 4294967296 + rowid + 1 AS _ord, {names} FROM _chunk"
+        )
+        count = self.con.execute("SELECT count(*) FROM _chunk").fetchone()
+        return int(count[0]) if count else 0
 
     def _append(self, entity: str, source: str, index: int, line_expr: str) -> int:
         names = ", ".join(f'"{c}"' for c in SCHEMAS[entity])
@@ -248,6 +295,11 @@ class RawReader:
         result.quarantined.append(Quarantined(result.file.entity, str(result.file.path), line, reason, raw))
 
 
+def _quoted(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _first_line(exc: Exception) -> str:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return re.sub(r'\s*in file "[^"]*"(, in line \d+)?', "", message).removeprefix("Invalid Input Error: ")
@@ -307,8 +359,7 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
                    [{s("x")} FOR x IN flatten([coalesce(f.institution_ids, []::VARCHAR[])
                                                FOR f IN coalesce(a.affiliations, [])])
                     IF nullif(x, '') IS NOT NULL]
-               )) AS institution_ids,
-               a.institutions AS institution_objects
+               )) AS institution_ids
         FROM a
     """)
     con.execute("""
@@ -331,9 +382,12 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
         SELECT {s("i.id")} AS institution_id, i.display_name AS name,
                regexp_replace(i.ror, '^https://ror\\.org/', '') AS ror, i.country_code, i.type,
                [{s("x")} FOR x IN i.lineage] AS lineage,
-               'embedded' AS record_source, w.updated_date, 1 AS _prio, w._ord
-        FROM (SELECT unnest(institution_objects) AS i, _ord, work_id FROM b_authorships) AS e
-        JOIN b_works AS w USING (work_id, _ord)
+               'embedded' AS record_source, updated_date, 1 AS _prio, _ord
+        FROM (
+            SELECT unnest(flatten([coalesce(a.institutions, []) FOR a IN authorships])) AS i,
+                   try_cast(updated_date AS TIMESTAMP) AS updated_date, _ord
+            FROM raw_works
+        )
         WHERE nullif(i.id, '') IS NOT NULL
     """)
     con.execute(f"""
@@ -352,4 +406,13 @@ def canonicalise(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-__all__ = ["SCHEMAS", "FileResult", "Quarantined", "RawReader", "canonicalise", "strip_id"]
+__all__ = [
+    "SCHEMAS",
+    "FileResult",
+    "Quarantined",
+    "RawReader",
+    "ReadJob",
+    "canonicalise",
+    "read_into_batch",
+    "strip_id",
+]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import duckdb
+from pathlib import Path
 
-from sciencecities.store import Transaction
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sciencecities.normalise.batch import TABLES, work_bucket
+from sciencecities.normalise.batch import files as batch_files
+from sciencecities.store import TableWriter, Transaction
 from sciencecities.tables import (
     AFFILIATIONS,
     AUTHORSHIPS,
@@ -39,8 +45,44 @@ def load_merged_ids(con: duckdb.DuckDBPyConnection, files: list[tuple[str, str]]
     return int(row[0]) if row else 0
 
 
-def merge_into_store(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
-    """Upsert the batch tables (`b_*`) into the staged store version `txn`."""
+def write_batch(con: duckdb.DuckDBPyConnection, batch: Path, buckets: int, part: str) -> None:
+    """Append the canonical batch tables (`b_*`, as `canonicalise` makes them) to the batch folder as files
+    named `part`, the work tables in buckets; identical embedded records are written once (the newest)."""
+    bucket = work_bucket("work_id", buckets)
+    works = {
+        "works": "SELECT * FROM b_works",
+        "authorships": "SELECT *, len(institution_ids) AS n_institutions FROM b_authorships",
+        "affiliations": "SELECT * FROM b_affiliations",
+    }
+    for name, query in works.items():
+        _copy(con, batch / name, _conformed(query, name, f"{bucket} AS bucket"), part, bucketed=True)
+    for name, table in (("institutions", INSTITUTIONS), ("sources", SOURCES)):
+        fields = ", ".join(f.name for f in table.schema if f.name != "updated_date")
+        query = f"""
+            SELECT * FROM b_{name} WHERE record_source = 'entity'
+            UNION ALL BY NAME
+            SELECT {fields}, nullif(k.u, '-infinity'::TIMESTAMP) AS updated_date, _prio, k.o AS _ord FROM (
+                SELECT {fields}, any_value(_prio) AS _prio,
+                       max({{'u': coalesce(updated_date, '-infinity'::TIMESTAMP), 'o': _ord}}) AS k
+                FROM b_{name} WHERE record_source = 'embedded' GROUP BY ALL
+            )
+        """
+        _copy(con, batch / name, _conformed(query, name), part, bucketed=False)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, folder: Path, query: str, part: str, *, bucketed: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if bucketed:
+        options = f"PARTITION_BY (bucket), FILENAME_PATTERN '{part}_{{i}}', OVERWRITE_OR_IGNORE true"
+        con.execute(f"COPY ({query}) TO '{folder}' (FORMAT parquet, COMPRESSION zstd, {options})")
+    else:
+        con.execute(f"COPY ({query}) TO '{folder / part}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def merge_into_store(
+    con: duckdb.DuckDBPyConnection, txn: Transaction, batch: Path, buckets: int, workdir: Path
+) -> None:
+    """Upsert the batch folder into the staged store version `txn`, one work bucket at a time."""
     _load(con, txn, MERGED_IDS, "s_merged")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE merged AS
@@ -48,14 +90,40 @@ def merge_into_store(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
         FROM (SELECT * FROM s_merged UNION ALL BY NAME SELECT * FROM b_merged) GROUP BY entity, id
     """)
     _write(con, txn, MERGED_IDS, "SELECT * FROM merged ORDER BY entity, id")
-    _merge_works(con, txn)
-    _merge_entities(con, txn, INSTITUTIONS, INSTITUTION_RECORDS, "institution_id", "institutions")
-    _merge_entities(con, txn, SOURCES, SOURCE_RECORDS, "source_id", "sources")
+    stored = _split_stored(con, txn, workdir / "stored", buckets)
+    with txn.writers(WORKS, AUTHORSHIPS, AFFILIATIONS) as out:
+        for bucket in range(buckets):
+            _merge_bucket(con, out, batch, stored, bucket)
+    _merge_entities(con, txn, INSTITUTIONS, INSTITUTION_RECORDS, "institution_id", "institutions", batch)
+    _merge_entities(con, txn, SOURCES, SOURCE_RECORDS, "source_id", "sources", batch)
 
 
-def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
-    for table, name in ((WORKS, "s_works"), (AUTHORSHIPS, "s_authorships"), (AFFILIATIONS, "s_affiliations")):
-        _load(con, txn, table, name)
+def _split_stored(
+    con: duckdb.DuckDBPyConnection, txn: Transaction, folder: Path, buckets: int
+) -> Path | None:
+    """Copy the store's work tables into buckets (one pass each), or None when the store holds no works."""
+    if pq.ParquetFile(txn.path(WORKS.name)).metadata.num_rows == 0:
+        return None
+    bucket = work_bucket("work_id", buckets)
+    for table in (WORKS, AUTHORSHIPS, AFFILIATIONS):
+        _copy(
+            con,
+            folder / table.name,
+            f"SELECT *, {bucket} AS bucket FROM read_parquet('{txn.path(table.name)}')",
+            "stored",
+            bucketed=True,
+        )
+    return folder
+
+
+def _merge_bucket(
+    con: duckdb.DuckDBPyConnection, out: dict[str, TableWriter], batch: Path, stored: Path | None, bucket: int
+) -> None:
+    """Merge one bucket: per work id the newest record wins (stored or new), merged ids go, redirects apply."""
+    for table in (WORKS, AUTHORSHIPS, AFFILIATIONS):
+        _load_files(con, f"b_{table.name}", batch_files(batch, table.name, bucket), TABLES[table.name])
+        paths = batch_files(stored, table.name, bucket) if stored is not None else []
+        _load_files(con, f"s_{table.name}", paths, table.schema)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE winners AS
         SELECT work_id, _new, _ord FROM (
@@ -69,58 +137,47 @@ def _merge_works(con: duckdb.DuckDBPyConnection, txn: Transaction) -> None:
     redirect_source = """
         coalesce((SELECT m.merge_into_id FROM merged m WHERE m.entity = 'sources' AND m.id = t.source_id),
                  t.source_id) AS source_id"""
-    _write(
-        con,
-        txn,
-        WORKS,
-        f"""
-        SELECT * REPLACE ({redirect_source}) FROM (
-            SELECT s.* FROM s_works s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
-            UNION ALL BY NAME
-            SELECT b.* EXCLUDE (_ord) FROM b_works b JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord
-                                                                  AND w._new = 1
-        ) AS t ORDER BY work_id
-    """,
-    )
-    _write(
-        con,
-        txn,
-        AUTHORSHIPS,
-        """
-        SELECT s.* FROM s_authorships s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
+    taken = """
+        SELECT s.* FROM s_{0} s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
         UNION ALL BY NAME
-        SELECT b.* EXCLUDE (_ord, institution_ids, institution_objects), len(b.institution_ids) AS n_institutions
-        FROM b_authorships b JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord AND w._new = 1
-        ORDER BY work_id, author_position
-    """,
+        SELECT b.* EXCLUDE (_ord) FROM b_{0} b JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord
+                                                           AND w._new = 1"""
+    out[WORKS.name].write(
+        _rows(
+            con, f"SELECT * REPLACE ({redirect_source}) FROM ({taken.format('works')}) AS t ORDER BY work_id"
+        )
     )
-    _write(
-        con,
-        txn,
-        AFFILIATIONS,
-        """
-        SELECT DISTINCT work_id, author_position,
-               coalesce(m.merge_into_id, a.institution_id) AS institution_id
-        FROM (
-            SELECT s.* FROM s_affiliations s JOIN winners w ON w.work_id = s.work_id AND w._new = 0
-            UNION ALL BY NAME
-            SELECT b.* EXCLUDE (_ord) FROM b_affiliations b
-            JOIN winners w ON w.work_id = b.work_id AND w._ord = b._ord AND w._new = 1
-        ) AS a
+    out[AUTHORSHIPS.name].write(
+        _rows(con, f"{taken.format('authorships')} ORDER BY work_id, author_position")
+    )
+    out[AFFILIATIONS.name].write(
+        _rows(
+            con,
+            f"""
+        SELECT DISTINCT work_id, author_position, coalesce(m.merge_into_id, a.institution_id) AS institution_id
+        FROM ({taken.format("affiliations")}) AS a
         LEFT JOIN merged m ON m.entity = 'institutions' AND m.id = a.institution_id
         ORDER BY work_id, author_position, institution_id
     """,
+        )
     )
 
 
 def _merge_entities(
-    con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, records: Table, key: str, entity: str
+    con: duckdb.DuckDBPyConnection,
+    txn: Transaction,
+    table: Table,
+    records: Table,
+    key: str,
+    entity: str,
+    batch: Path,
 ) -> None:
     """Keep, per id and kind of record (entity, embedded), the newest non-null value of each field in
     `records`; the canonical table then takes each field from the entity record first, else the embedded one.
     Both steps pick newest-non-null per field, so the result does not depend on how files were batched."""
     stored = f"s_{records.name}"
     _load(con, txn, records, stored)
+    _load_files(con, f"b_{table.name}", batch_files(batch, table.name), TABLES[table.name])
     fields = [f.name for f in table.schema if f.name not in (key, "record_source")]
 
     def picks(order: str) -> str:
@@ -156,14 +213,23 @@ def _merge_entities(
     )
 
 
-_BATCH_ROWS = 100_000
-"""Rows per batch when a merged table is written: the ingest never holds a whole table in memory."""
-
-
 def _load(con: duckdb.DuckDBPyConnection, txn: Transaction, table: Table, name: str) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?)", [str(txn.path(table.name))]
     )
+
+
+def _load_files(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], schema: pa.Schema) -> None:
+    """Load Parquet files into the temp table `name` (empty, with `schema`, when there are none)."""
+    if paths:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?, hive_partitioning=false)",
+            [paths],
+        )
+    else:
+        con.register("_empty", schema.empty_table())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _empty")
+        con.unregister("_empty")
 
 
 def _write(
@@ -173,4 +239,32 @@ def _write(
     query: str,
     params: list[str] | None = None,
 ) -> None:
-    txn.stream(table, con.sql(query, params=params).to_arrow_reader(_BATCH_ROWS))
+    with txn.writers(table) as out:
+        out[table.name].write(_rows(con, query, params))
+
+
+_BATCH_ROWS = 100_000
+"""Rows per record batch when a merged table is written: the ingest never holds a whole table in memory."""
+
+
+def _rows(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[str] | None = None
+) -> pa.RecordBatchReader:
+    return con.sql(query, params=params).to_arrow_reader(_BATCH_ROWS)
+
+
+_DUCKDB_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.list_(pa.string()): "VARCHAR[]",
+}
+
+
+def _conformed(query: str, table: str, *extra: str) -> str:
+    """`query` with exactly the batch table's columns and types (and the `extra` columns after them)."""
+    columns = [f'CAST("{f.name}" AS {_DUCKDB_TYPES[f.type]}) AS "{f.name}"' for f in TABLES[table]]
+    return f"SELECT {', '.join([*columns, *extra])} FROM ({query})"
