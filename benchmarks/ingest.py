@@ -12,11 +12,14 @@ worker processes reports the largest process, `ru_maxrss` of the children):
   ingest keeps pulled out into lists (works, authorships, affiliations);
 - ingest: `sciencecities.ingest_openalex` into a fresh store (DuckDB's JSON reader with the explicit schema,
   canonical tables, upsert, Parquet), the whole ingest;
+- spark: the same ingest with `engine="spark"` (a local Spark session reads and canonicalises the files into
+  the batch, and the same merge takes them into the store); its peak RSS and CPU add the JVM's;
 - ingest --edition: the same with `edition=nature-index`, on works of which about 1% are in the edition's
   journals (generated separately with that share), so almost every line is dropped before parsing.
 
     python benchmarks/ingest.py                        # 100k and 1M works (~1 GB and ~10 GB of raw JSON)
     python benchmarks/ingest.py --sizes 100000         # one size (about a minute)
+    python benchmarks/ingest.py --memory-limit 512MB   # the ingest's DuckDB memory limit (default: its default)
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 import intervals
 
 BLOCK = 1 << 20
-ROWS = ("floor", "peer", "ingest", "prefilter")
+ROWS = ("floor", "peer", "ingest", "spark", "prefilter")
 
 
 def dataset(root: Path, works: int, edition_share: float) -> tuple[Path, dict[str, Any]]:
@@ -98,9 +101,10 @@ def _pooled(function: Any, files: list[Path]) -> list[Any]:
         return list(pool.map(function, files))
 
 
-def measure(row: str, folder: Path) -> dict[str, Any]:
+def measure(row: str, folder: Path, memory_limit: str | None) -> dict[str, Any]:
     """One row, in this (fresh) process."""
     files = _works_files(folder)
+    extra: dict[str, float] = {}
     start = time.perf_counter()
     if row == "floor":
         detail = {"decompressed_bytes": sum(_pooled(_decompress, files))}
@@ -110,22 +114,33 @@ def measure(row: str, folder: Path) -> dict[str, Any]:
         from sciencecities import Store, editions, ingest_openalex
 
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-            edition = editions.load("nature-index") if row == "prefilter" else None
-            report = ingest_openalex(Store(Path(tmp) / "store"), [folder], edition=edition)
+            options: dict[str, Any] = {"memory_limit": memory_limit} if memory_limit else {}
+            if row == "prefilter":
+                options["edition"] = editions.load("nature-index")
+            if row == "spark":
+                options["engine"] = "spark"
+            report = ingest_openalex(Store(Path(tmp) / "store"), [folder], **options)
             detail = {"works": report.tables.get("works", 0), "quarantined": report.quarantined}
+            if row == "spark":
+                from build import _jvm
+
+                from sciencecities.engines import spark_session
+
+                extra = _jvm(spark_session())
     wall = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "wall_s": wall,
-        "cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
-        "peak_rss_mib": max(own.ru_maxrss, children.ru_maxrss) / 1024,
+        "cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + extra.get("jvm_cpu_s", 0),
+        "peak_rss_mib": max(own.ru_maxrss, children.ru_maxrss) / 1024 + extra.get("jvm_peak_mib", 0),
         **detail,
     }
 
 
-def _child(row: str, folder: Path) -> dict[str, Any]:
+def _child(row: str, folder: Path, memory_limit: str | None = None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--measure", row, "--folder", str(folder)]
+    command += ["--memory-limit", memory_limit] if memory_limit else []
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -137,13 +152,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="works per dataset, comma-separated")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "sciencecities-bench")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"rows to run, of {', '.join(ROWS)}")
+    parser.add_argument("--memory-limit", help="the ingest's DuckDB memory limit (default: the ingest's default)")
     parser.add_argument("--measure", choices=ROWS, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.folder)))
+        print(json.dumps(measure(args.measure, args.folder, args.memory_limit)))
         return
     print(intervals._machine())
+    print(f"memory limit: {args.memory_limit or 'the default'}")
     print("| works | row | raw JSON GB | wall s | MB/s raw | works/s | x floor | peak RSS MiB | CPU s |")
     print("|--:|---|--:|--:|--:|--:|--:|--:|--:|")
     rows = args.rows.split(",")
@@ -155,7 +172,7 @@ def main() -> None:
             if row == "prefilter":  # its own data (1% in the edition), so its own floor first
                 folder, shown = dataset(args.data, works, 0.01)
                 floor = _report(works, "floor (1% set)", shown, _child("floor", folder), None)
-            result = _child(row, folder)
+            result = _child(row, folder, args.memory_limit)
             wall = _report(works, row, shown, result, floor)
             floor = wall if row == "floor" else floor
 

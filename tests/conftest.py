@@ -36,6 +36,27 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> Path:
     return path
 
 
+def work(
+    n: int, updated: str, institutions: list[list[str]], year: int = 2020, **fields: Any
+) -> dict[str, Any]:
+    """A work record with one authorship per entry of `institutions` (ids without the URL prefix)."""
+    record: dict[str, Any] = {
+        "id": f"https://openalex.org/W{n}",
+        "publication_year": year,
+        "type": "article",
+        "updated_date": updated,
+        "authorships": [
+            {
+                "author": {"id": f"https://openalex.org/A{n}{position}"},
+                "institutions": [{"id": f"https://openalex.org/{i}"} for i in insts],
+            }
+            for position, insts in enumerate(institutions)
+        ],
+    }
+    record.update(fields)
+    return record
+
+
 def store_from_records(
     root: Path, works: list[dict[str, Any]], institutions: list[dict[str, Any]] = (),  # type: ignore[assignment]
     *, count_unaffiliated: bool = False,

@@ -8,8 +8,9 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from sciencecities.measure import checks, counts, credit
 from sciencecities.normalise.batch import bucket_count
 from sciencecities.normalise.exports import ExportRead, add_records
 from sciencecities.normalise.openalex import FileResult, ReadJob, read_into_batch
+from sciencecities.normalise.openalex_spark import SparkInput, list_inputs, read_openalex_spark
 from sciencecities.normalise.prefilter import EditionFilter, filter_file
 from sciencecities.normalise.ror import read_ror
 from sciencecities.normalise.scopus import read_scopus
@@ -89,27 +91,44 @@ class IngestReport:
 
 def ingest_openalex(
     store: Store,
-    paths: list[Path],
+    paths: Sequence[Path | str],
     *,
     force: bool = False,
     strict: bool = False,
     progress: Progress | None = None,
     edition: editions.Edition | None = None,
     memory_limit: str = INGEST_MEMORY,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> IngestReport:
     """Ingest OpenAlex works, institutions, sources and merged ids from files or snapshot folders.
 
     Files already ingested (same SHA-256, same prefilter) are skipped unless `force`; the store changes
     atomically. With `edition`, works outside its journals are dropped before they are parsed
-    (normalise/prefilter.py), and the store remembers it: only that edition can be built from it. DuckDB
-    works within `memory_limit` and spills to disk beyond it, so memory does not grow with the input.
+    (normalise/prefilter.py), and the store remembers it: only that edition can be built from it. Files are read
+    into a batch folder (normalise/batch.py) by DuckDB, or by Spark with `engine="spark"` (which also reads
+    s3a:// or hdfs:// URIs its configuration can open); the merge into the store takes one bucket of works at a
+    time within `memory_limit`, so memory does not grow with the input.
     """
     started = time.perf_counter()
     if _megabytes(memory_limit) is None:
         raise InputError(
             f"memory limit {memory_limit!r} is not a size", "give a number and a unit: 512MB, 4GB"
         )
-    files, skipped = discover(paths)
+    if engines.check_engine(engine) == "spark":
+        if edition is not None:
+            raise InputError(
+                "the edition prefilter (--edition) runs on the DuckDB engine only",
+                "ingest without --edition on Spark (then build the edition), or use --engine duckdb",
+            )
+        session = engines.spark_session(spark_master)
+        files, skipped = _spark_files(session, paths)
+    else:
+        if remote := [p for p in paths if _URI.match(str(p))]:
+            raise InputError(
+                f"{remote[0]} is a URI: the DuckDB engine reads local files", "use --engine spark for URIs"
+            )
+        files, skipped = discover([Path(p) for p in paths])
     keep = EditionFilter.of(edition) if edition is not None else None
     prefilter = keep.edition if keep else None
     report = IngestReport(store.root, skipped=skipped, prefilter=prefilter)
@@ -118,6 +137,7 @@ def ingest_openalex(
             (f["sha256"], ing.get("prefilter", {}).get("edition"))
             for ing in store.manifest()["ingests"]
             for f in ing["files"]
+            if f.get("sha256")
         }
         report.unchanged = [f for f in files if (f.sha256, prefilter) in known]
         files = [f for f in files if (f.sha256, prefilter) not in known]
@@ -125,66 +145,49 @@ def ingest_openalex(
         report.seconds = time.perf_counter() - started
         return report
     ingest_id = uuid.uuid4().hex[:12]
-    quarantined: list[dict[str, Any]] = []
-    results: dict[Path, FileResult] = {}
     with tempfile.TemporaryDirectory(prefix="sciencecities-") as tmp, store.transaction() as txn:
         work = Path(tmp)
-        kept = _prefilter(keep, files, work, report) if keep else {}
-        total_bytes = sum(f.size for f in files)
         batch = work / "batch"
+        total_bytes = sum(f.size for f in files)
         buckets = bucket_count(total_bytes, store.manifest()["tables"].get("works", 0) if store.exists else 0)
         readable = [(i + 1, f) for i, f in enumerate(files) if not f.entity.startswith("merged_ids:")]
-        workers = _read_workers(readable)
-        jobs = [
-            ReadJob(
-                f,
-                i,
-                batch,
-                buckets,
-                work / f"read-{i}",
-                _share(memory_limit, workers),
-                1 if workers > 1 else None,
-                kept.get(f.path),
-            )
-            for i, f in readable
-        ]
-        done_bytes = 0
+        merged_files = [f for f in files if f.entity.startswith("merged_ids:")]
+        read = _Read()
         try:
-            for job, result in zip(jobs, _read_all(jobs, workers), strict=True):
-                done_bytes += job.file.size
-                report.taken += result.taken
-                quarantined.extend(q.__dict__ | {"ingest_id": ingest_id} for q in result.quarantined)
-                if progress:
-                    progress(job.file, report.taken, done_bytes, total_bytes)
-                results[job.file.path] = result
+            if engine == "spark":
+                read = _read_spark(session, readable, batch, buckets, progress, total_bytes)
+                merged = _merged_ids_local(session, merged_files, work)
+            else:
+                kept = _prefilter(keep, files, work, report) if keep else {}
+                read = _read_duckdb(readable, batch, buckets, work, memory_limit, kept, progress, total_bytes)
+                merged = [(f.entity.split(":", 1)[1], str(f.path)) for f in merged_files]
             con = duckdb.connect(str(work / "merge.duckdb"))
             con.execute("SET temp_directory = ?", [str(work / "spill")])
             con.execute("SET memory_limit = ?", [memory_limit])
-            merged_files = [
-                (f.entity.split(":", 1)[1], str(f.path)) for f in files if f.entity.startswith("merged_ids:")
-            ]
-            report.merged_ids = load_merged_ids(con, merged_files)
+            report.merged_ids = load_merged_ids(con, merged)
             merge_into_store(con, txn, batch, buckets, work)
         except duckdb.OutOfMemoryException as exc:
             raise InputError(
-                f"the ingest ran out of memory merging {report.taken:,} records into the store "
-                f"(--memory-limit {memory_limit}); the store is unchanged",
+                f"the ingest ran out of memory with {read.taken:,} records read (--memory-limit {memory_limit}); "
+                "the store is unchanged",
                 "raise `ingest openalex --memory-limit`, or ingest the files in parts",
             ) from exc
+        report.taken = read.taken
+        quarantined = [q | {"ingest_id": ingest_id} for q in read.quarantined]
         for file in files:
-            result = results.get(file.path, FileResult(file))
+            taken, rejected, how = read.files.get(file.name, (0, 0, "whole file"))
             report.files.append(
                 {
-                    "path": str(file.path),
+                    "path": file.name,
                     "entity": file.entity,
                     "size": file.size,
                     "sha256": file.sha256,
-                    "records": result.taken,
-                    "quarantined": len(result.quarantined),
-                    "read": "line by line" if result.careful else "whole file",
+                    "records": taken,
+                    "quarantined": rejected,
+                    "read": how,
                 }
             )
-        _merge_quarantine(con, txn, quarantined, [str(f.path) for f in files])
+        _merge_quarantine(con, txn, quarantined, [f.name for f in files])
         extra = {"prefilter": {"edition": prefilter, **report.prefiltered}} if prefilter else {}
         _record_ingest(
             txn,
@@ -194,10 +197,114 @@ def ingest_openalex(
             report.taken,
             len(quarantined),
             merged_ids=report.merged_ids,
+            engine=engine,
             **extra,
         )
         con.close()
     return _finished(report, store, started, quarantined, strict=strict)
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+@dataclass
+class _Read:
+    """What a reader put in the batch: per file (by name) records taken, quarantined and how it was read."""
+
+    files: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def taken(self) -> int:
+        """Records taken from all files."""
+        return sum(taken for taken, _, _ in self.files.values())
+
+
+def _read_duckdb(
+    readable: list[tuple[int, InputFile]],
+    batch: Path,
+    buckets: int,
+    work: Path,
+    memory_limit: str,
+    kept: dict[Path, Path],
+    progress: Progress | None,
+    total_bytes: int,
+) -> _Read:
+    """Read the files into the batch with DuckDB, a process per core when the input is large."""
+    workers = _read_workers(readable)
+    threads = 1 if workers > 1 else None
+    jobs = [
+        ReadJob(
+            f, i, batch, buckets, work / f"read-{i}", _share(memory_limit, workers), threads, kept.get(f.path)
+        )
+        for i, f in readable
+    ]
+    read = _Read()
+    done_bytes = 0
+    for job, result in zip(jobs, _read_all(jobs, workers), strict=True):
+        done_bytes += job.file.size
+        how = "line by line" if result.careful else "whole file"
+        read.files[job.file.name] = (result.taken, len(result.quarantined), how)
+        read.quarantined.extend(q.__dict__ for q in result.quarantined)
+        if progress:
+            progress(job.file, read.taken, done_bytes, total_bytes)
+    return read
+
+
+def _spark_files(session: Any, paths: Sequence[Path | str]) -> tuple[list[InputFile], list[Skipped]]:
+    """The files Spark lists under `paths` (local paths or URIs); local ones get their SHA-256."""
+    inputs, skipped_uris = list_inputs(session, [str(p) for p in paths])
+    files = []
+    for item in inputs:
+        if item.uri.startswith("file:"):
+            path = Path(urllib.parse.urlparse(item.uri).path)
+            files.append(InputFile(path, item.entity, item.size, _sha256(path)))
+        else:
+            files.append(
+                InputFile(Path(urllib.parse.urlparse(item.uri).path), item.entity, item.size, None, item.uri)
+            )
+    skipped = [Skipped(Path(urllib.parse.urlparse(s.uri).path), s.reason) for s in skipped_uris]
+    return files, skipped
+
+
+def _read_spark(
+    session: Any,
+    readable: list[tuple[int, InputFile]],
+    batch: Path,
+    buckets: int,
+    progress: Progress | None,
+    total_bytes: int,
+) -> _Read:
+    """Read the files into the batch with Spark (normalise/openalex_spark.py)."""
+    inputs = {f.name: SparkInput(f.uri or f"file:{f.path}", f.entity, index, f.size) for index, f in readable}
+    done = read_openalex_spark(session, list(inputs.values()), batch, buckets)
+    by_uri = {f.input.uri: f for f in done.files}
+    read = _Read()
+    done_bytes = 0
+    for index, file in readable:
+        got = by_uri[inputs[file.name].uri]
+        read.files[file.name] = (got.taken, got.quarantined, "spark")
+        done_bytes += file.size
+        if progress:
+            progress(file, read.taken, done_bytes, total_bytes)
+    rejected = batch / "quarantine"
+    if rejected.is_dir():
+        read.quarantined = pq.read_table(rejected).to_pylist()
+    return read
+
+
+def _merged_ids_local(session: Any, files: list[InputFile], work: Path) -> list[tuple[str, str]]:
+    """The merged-ids CSV files as local paths: remote ones are copied by Spark into `work` first."""
+    local = []
+    for i, file in enumerate(files):
+        entity = file.entity.split(":", 1)[1]
+        if file.uri is None:
+            local.append((entity, str(file.path)))
+            continue
+        out = work / f"merged-{i}"
+        session.read.csv(file.uri, header=True).coalesce(1).write.csv(out.as_uri(), header=True)
+        local.extend((entity, str(p)) for p in sorted(out.glob("part-*.csv")))
+    return local
 
 
 def _prefilter(

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from test_upsert import snapshot, work, write_jsonl, write_merged
+from test_upsert import snapshot, write_jsonl, write_merged
 
+from conftest import work
 from sciencecities import pipeline
 from sciencecities.demo import sample_files
 from sciencecities.errors import InputError

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conftest import work
 from sciencecities import pipeline
 from sciencecities.demo import sample_files
 from sciencecities.pipeline import ingest_openalex
@@ -17,27 +18,6 @@ from sciencecities.store import Store
 from sciencecities.tables import CANONICAL
 
 TABLES = sorted(CANONICAL)
-
-
-def work(
-    n: int, updated: str, institutions: list[list[str]], year: int = 2020, **fields: Any
-) -> dict[str, Any]:
-    """A work record with one authorship per entry of `institutions` (ids without the URL prefix)."""
-    record: dict[str, Any] = {
-        "id": f"https://openalex.org/W{n}",
-        "publication_year": year,
-        "type": "article",
-        "updated_date": updated,
-        "authorships": [
-            {
-                "author": {"id": f"https://openalex.org/A{n}{position}"},
-                "institutions": [{"id": f"https://openalex.org/{i}"} for i in insts],
-            }
-            for position, insts in enumerate(institutions)
-        ],
-    }
-    record.update(fields)
-    return record
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]], *, raw_lines: list[str] = ()) -> Path:  # type: ignore[assignment]

@@ -33,12 +33,19 @@ _CSV_SUFFIXES = (".csv", ".csv.gz")
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to ingest: its path, the entity it holds ('works', ..., or 'merged_ids:works'), size, checksum."""
+    """One file to ingest: its path, the entity it holds ('works', ..., or 'merged_ids:works'), size, checksum;
+    a file that Spark reads from another file system (s3a://, hdfs://) has its `uri` and no checksum."""
 
     path: Path
     entity: str
     size: int
-    sha256: str
+    sha256: str | None
+    uri: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How the file is named to the user and in the manifest: its URI, else its path."""
+        return self.uri or str(self.path)
 
 
 @dataclass(frozen=True)

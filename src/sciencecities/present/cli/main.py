@@ -109,10 +109,11 @@ def main(
 @ingest_app.command("openalex")
 def ingest_openalex_cmd(
     paths: Annotated[
-        list[Path],
+        list[str],
         typer.Argument(
             help="Works/institutions/sources .jsonl(.gz) files, folders, or an "
-            "OpenAlex snapshot folder (data/works/updated_date=*/...)."
+            "OpenAlex snapshot folder (data/works/updated_date=*/...); with --engine spark also s3a:// or "
+            "hdfs:// URIs."
         ),
     ],
     store: StoreOpt = None,
@@ -137,11 +138,16 @@ def ingest_openalex_cmd(
             help="DuckDB's memory during the ingest (at least 256MB; e.g. 4GB); beyond it, it spills to disk.",
         ),
     ] = INGEST_MEMORY,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
-    conf = settings(store=store, strict=strict or None)
+    conf = settings(store=store, strict=strict or None, engine=engine, spark_master=spark_master)
     method = edition_files.load(edition) if edition else None
-    report = _ingest_with_progress(Store(conf.store), paths, force, method, memory_limit)
+    engine_name = start_engine(conf)
+    report = _ingest_with_progress(
+        Store(conf.store), paths, force, method, memory_limit, engine_name, conf.spark_master
+    )
     print_ingest(report)
     if conf.strict and report.quarantined:
         raise QuarantineError(f"{report.quarantined} records were quarantined", "see `sciencecities audit`")
@@ -176,10 +182,12 @@ ingest_app.command("scopus")(scopus_cmd)
 
 def _ingest_with_progress(
     store: Store,
-    paths: list[Path],
+    paths: list[str],
     force: bool,
     edition: edition_files.Edition | None = None,
     memory_limit: str = INGEST_MEMORY,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     with Progress(
@@ -203,7 +211,14 @@ def _ingest_with_progress(
             )
 
         return ingest_openalex(
-            store, paths, force=force, progress=advance, edition=edition, memory_limit=memory_limit
+            store,
+            paths,
+            force=force,
+            progress=advance,
+            edition=edition,
+            memory_limit=memory_limit,
+            engine=engine,
+            spark_master=spark_master,
         )
 
 
