@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import pyarrow as pa
+import pyarrow.dataset as ds
 from ibis.backends import BaseBackend
 
 from sciencecities.errors import InputError
@@ -62,6 +66,29 @@ def connect(
             if path.exists():
                 con.read_parquet(path, table_name=name)
     return con
+
+
+@contextmanager
+def result_batches(con: BaseBackend, expr: ibis.Table, scratch: Path) -> Iterator[pa.RecordBatchReader]:
+    """The rows of `expr` as a stream of record batches, never the whole table in this process: DuckDB streams
+    its result; Spark writes Parquet part files from its executors into `scratch` (removed afterwards), which
+    are then read back a batch at a time."""
+    if con.name != "pyspark":  # Ibis 12's to_pyarrow_batches calls a cursor method duckdb 2.0 no longer has
+        yield con._to_duckdb_relation(expr).to_arrow_reader(_BATCH_ROWS)
+        return
+    try:
+        con.to_parquet_dir(expr, scratch)
+        parts = ds.dataset(scratch, format="parquet")
+        if parts.files:
+            yield pa.RecordBatchReader.from_batches(parts.schema, parts.to_batches(batch_size=_BATCH_ROWS))
+        else:
+            empty = expr.schema().to_pyarrow()
+            yield pa.RecordBatchReader.from_batches(empty, [])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+_BATCH_ROWS = 100_000
 
 
 @cache

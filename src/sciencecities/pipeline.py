@@ -739,5 +739,10 @@ def _geography_summary(
 
 
 def _materialise(con: Any, txn: Any, table: Table, edition: str, expr: Any) -> Any:
-    txn.replace(table, expr if isinstance(expr, pa.Table) else expr.to_pyarrow(), edition)
+    """Write a derived table into the staged version (streamed: never whole in memory) and read it back."""
+    if isinstance(expr, pa.Table):
+        txn.replace(table, expr, edition)
+    else:
+        with engines.result_batches(con, expr, txn.dir / f".scratch-{table.name}") as rows:
+            txn.stream(table, rows, edition)
     return con.read_parquet(txn.path(table.name, edition), table_name=table.name)

@@ -142,16 +142,16 @@ class Transaction:
         pq.write_table(conform(data, table), tmp, compression="zstd")
         os.replace(tmp, path)
 
-    def stream(self, table: Table, batches: pa.RecordBatchReader) -> None:
+    def stream(self, table: Table, batches: pa.RecordBatchReader, edition: str | None = None) -> None:
         """Write `table` from a stream of record batches (memory stays that of one batch), like `replace`."""
-        with self.writers(table) as out:
+        with self.writers(table, edition=edition) as out:
             out[table.name].write(batches)
 
     @contextmanager
-    def writers(self, *tables: Table) -> Iterator[dict[str, TableWriter]]:
+    def writers(self, *tables: Table, edition: str | None = None) -> Iterator[dict[str, TableWriter]]:
         """Writers of several tables at once, each filled by streams of batches; the files replace the staged
         tables together when the block ends, and not at all if it fails."""
-        open_writers = {table.name: TableWriter(table, self.path(table.name)) for table in tables}
+        open_writers = {table.name: TableWriter(table, self.path(table.name, edition)) for table in tables}
         try:
             yield open_writers
         except BaseException:

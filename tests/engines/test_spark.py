@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import cli, work, write_jsonl
-from sciencecities import Settings, Store, build, ingest_openalex, rank, trend
+from sciencecities import Settings, Store, build, engines, ingest_openalex, rank, trend
 from sciencecities.demo import sample_files
 from sciencecities.errors import InputError
 from sciencecities.measure.intervals import INTERVAL_COLUMNS
@@ -216,3 +216,21 @@ def test_the_cli_ingests_on_spark_and_refuses_what_it_cannot_do(tmp_path: Path) 
     assert prefilter.returncode == 2 and "DuckDB engine only" in prefilter.stderr
     uri = cli("ingest", "openalex", "s3a://bucket/openalex/data/works", "--store", store)
     assert uri.returncode == 2 and "use --engine spark for URIs" in uri.stderr
+
+
+def test_spark_results_reach_the_store_through_part_files(stores: dict[str, Store], tmp_path: Path) -> None:
+    """A build on Spark writes each table from the executors as Parquet parts, read back a batch at a time
+    (nothing is collected whole to the driver); the parts are removed, and an empty result keeps its columns."""
+    built = stores["spark"].manifest()["builds"][EDITION]["edition"]
+    con = engines.connect(stores["spark"].current, built, engine="spark", spark_master="local[2]")
+    credit = con.table("credit")
+    scratch = tmp_path / "scratch"
+    with engines.result_batches(con, credit, scratch) as rows:
+        assert list(scratch.glob("part-*.parquet"))
+        got = rows.read_all()
+    assert not scratch.exists()
+    assert got.num_rows == _derived(stores["spark"], "credit").num_rows > 500
+    with engines.result_batches(con, credit.filter(credit.share < 0), scratch) as rows:
+        empty = rows.read_all()
+    assert empty.num_rows == 0 and set(empty.column_names) == set(credit.columns)
+    con.disconnect()

@@ -13,6 +13,7 @@ import pytest
 
 from sciencecities.errors import InputError, QuarantineError
 from sciencecities.normalise.lines import _BLOCK
+from sciencecities.normalise.openalex import MAX_RECORD_BYTES, TOO_LONG
 from sciencecities.pipeline import IngestReport, ingest_openalex
 from sciencecities.store import Store
 
@@ -294,3 +295,21 @@ def test_missing_path_raises_input_error_naming_it(tmp_path: Path) -> None:
         ingest_openalex(store, [missing])
     assert str(missing) in str(caught.value)
     assert not store.exists
+
+
+@pytest.mark.parametrize("megabytes", [20, 33])
+def test_a_record_line_over_the_limit_is_quarantined(tmp_path: Path, megabytes: int) -> None:
+    """Lines up to MAX_RECORD_BYTES are read; a longer one is quarantined with the reason the Spark reader
+    gives too (DuckDB's own limit is looser and would take it)."""
+    long = line(2, title="x" * (megabytes << 20))
+    path = tmp_path / "works.jsonl"
+    path.write_text("\n".join([line(1), long, line(3)]) + "\n", encoding="utf-8")
+    store, report = ingest(tmp_path, path)
+    if len(long) <= MAX_RECORD_BYTES:
+        assert work_ids(store) == {"W1", "W2", "W3"} and report.quarantined == 0
+        return
+    assert work_ids(store) == {"W1", "W3"}
+    (row,) = quarantine(store)
+    assert (row["line"], row["reason"]) == (2, TOO_LONG)
+    assert row["raw"].startswith(long[:1000]) and "more characters cut" in row["raw"]
+    check_report(report, 1)

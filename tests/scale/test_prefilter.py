@@ -14,6 +14,7 @@ from conftest import cli
 from sciencecities import Settings, Store, build, editions, ingest_openalex, rank
 from sciencecities.acquire.synthetic import Spec, Written, generate
 from sciencecities.errors import InputError
+from sciencecities.normalise import prefilter
 from sciencecities.normalise.prefilter import EditionFilter
 
 SPEC = Spec(works=3000, files=2, edition_share=0.1, institutions=1500, places=200, countries=25, seed=11)
@@ -144,3 +145,20 @@ def test_cli(generated: tuple[Path, Written], tmp_path: Path) -> None:
         "ingest", "openalex", str(generated[0]), "--store", str(tmp_path / "t"), "--edition", "no-such"
     )
     assert wrong.returncode == 1 and "unknown edition 'no-such'" in wrong.stderr
+
+
+@pytest.mark.parametrize("block", [97, 4096, 1 << 20])
+def test_the_kept_lines_do_not_depend_on_where_blocks_end(
+    generated: tuple[Path, Written], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Lines cut by a block boundary (small blocks cut almost every line, and some lines span many blocks) are
+    judged whole: the kept lines are exactly those a plain line-by-line reading keeps."""
+    source = min(generated[0].glob("data/works/*/*.gz"))
+    with gzip.open(source, "rb") as handle:
+        every = handle.read().splitlines(keepends=True)
+    want = [line for line in every if NI.keeps(line, 0, len(line) - 1)]
+    monkeypatch.setattr(prefilter, "_BLOCK", block)
+    done = prefilter.filter_file((NI, source, tmp_path / "kept.jsonl"))
+    assert (done.lines, done.kept) == (len(every), len(want))
+    assert (tmp_path / "kept.jsonl").read_bytes() == b"".join(want)
+    assert 0 < len(want) < len(every)

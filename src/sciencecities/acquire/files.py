@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import zlib
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sciencecities.errors import InputError
@@ -77,8 +79,10 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
                 if given.is_file() or reason != "not a data file":
                     skipped.append(Skipped(path, reason))
                 continue
-            found.append(InputFile(path, entity, path.stat().st_size, _sha256(path)))
-    return found, skipped
+            found.append(InputFile(path, entity, path.stat().st_size, ""))
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # hashlib releases the GIL: one file per core
+        digests = list(pool.map(_sha256, [f.path for f in found]))
+    return [replace(f, sha256=d) for f, d in zip(found, digests, strict=True)], skipped
 
 
 def strip_id(value: str) -> str:

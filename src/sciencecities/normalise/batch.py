@@ -38,9 +38,10 @@ BUCKETED = ("works", "authorships", "affiliations")
 """The batch tables partitioned by work bucket (hive style, `bucket=K`)."""
 
 BUCKET_SQL = (
-    "coalesce(try_cast(nullif(regexp_extract({column}, '(\\d{{1,18}})$', 1), '') AS BIGINT), 0) % {n}"
+    "coalesce(try_cast(nullif(regexp_extract({column}, '([0-9]{{1,18}})$', 1), '') AS BIGINT), 0) % {n}"
 )
-"""The bucket of a work id in SQL (DuckDB and Spark SQL alike): its trailing digits (at most 18) modulo the
+"""The bucket of a work id in SQL (DuckDB and Spark SQL alike; no backslash, which Spark SQL would read as an
+escape): its trailing digits (at most 18) modulo the
 number of buckets, 0 when it has none. OpenAlex ids (W123), WoS UTs (WOS:000123) and Scopus EIDs
 (2-s2.0-85123) all end in digits."""
 

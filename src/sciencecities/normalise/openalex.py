@@ -82,7 +82,11 @@ _ID_PATTERN = {
 _MAX_RAW = 1 << 20
 MAX_RECORD_BYTES = 32 << 20
 """The longest record line read (the largest real works, with thousands of authors, are a few MB); a longer
-line is quarantined. Bounded so that DuckDB's JSON reader fits in the ingest's memory limit."""
+line is quarantined, by either engine. Bounded so that DuckDB's JSON reader fits in the ingest's memory limit."""
+TOO_LONG = f"longer than {MAX_RECORD_BYTES} bytes (MAX_RECORD_BYTES): not read"
+_READER_OBJECT_SIZE = MAX_RECORD_BYTES // 2
+"""DuckDB's read_json takes objects of up to twice its `maximum_object_size` (measured with duckdb 2.0), so
+half the limit makes a file with a longer line fail the whole-file read and go line by line."""
 _CHUNK_LINES = 20_000
 
 
@@ -187,7 +191,7 @@ class RawReader:
         try:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _chunk AS SELECT * FROM read_json(?, format='newline_delimited', "
-                f"columns={self._columns_sql(entity)}, compression=?, maximum_object_size={MAX_RECORD_BYTES})",
+                f"columns={self._columns_sql(entity)}, compression=?, maximum_object_size={_READER_OBJECT_SIZE})",
                 [str(path), "gzip" if is_gzip(path) else "none"],
             )
         except duckdb.OutOfMemoryException as exc:
@@ -232,6 +236,12 @@ class RawReader:
                 continue
             text = line.text.strip()
             if not text:
+                continue
+            if (
+                len(text) > MAX_RECORD_BYTES // 4
+                and len(text.encode("utf-8", "surrogatepass")) > MAX_RECORD_BYTES
+            ):
+                self._quarantine(result, line.number, TOO_LONG, text)
                 continue
             try:
                 record = json.loads(text)

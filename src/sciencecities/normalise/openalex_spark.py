@@ -29,7 +29,7 @@ from sciencecities.acquire.files import (
 )
 from sciencecities.errors import InputError
 from sciencecities.normalise import batch as batch_tables
-from sciencecities.normalise.openalex import _ID_PATTERN, _MAX_RAW, MAX_RECORD_BYTES, SCHEMAS
+from sciencecities.normalise.openalex import _ID_PATTERN, _MAX_RAW, MAX_RECORD_BYTES, SCHEMAS, TOO_LONG
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -353,7 +353,7 @@ def _sniff(session: SparkSession, uri: str) -> str:
 def _read_lines(session: SparkSession, entity: str, items: list[SparkInput], scratch: Path) -> None:
     """Read the files' lines into `scratch`; a file Spark cannot read (a damaged gzip stream) is an InputError
     that names it."""
-    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     try:
@@ -420,7 +420,7 @@ def _lines(session: SparkSession, entity: str, items: list[SparkInput]) -> DataF
     opens = F.substring("_text", 1, 1) == "{"
     verdict = (
         F.when(F.col("_blank"), F.lit(""))
-        .when(F.col("_long"), F.lit(f"longer than {MAX_RECORD_BYTES} bytes (MAX_RECORD_BYTES): not read"))
+        .when(F.col("_long"), F.lit(TOO_LONG))
         .when(~good & (opens & ~F.col("_object") | json_value.isNull()), F.lit(MALFORMED))
         .when(~good & ~opens, F.concat(F.lit("not a JSON object: a "), _json_kind(F.col("_text"))))
         .when(ident.isNull(), F.lit("no id: the record has no id field"))
@@ -553,7 +553,7 @@ def _write_work_tables(taken: DataFrame, root: Path, buckets: int) -> tuple[Data
 
     no_strings = F.array().cast(ArrayType(StringType()))
     # Spark SQL reads a backslash in a string literal as an escape (DuckDB does not): double it for the regex.
-    bucket = F.expr(batch_tables.work_bucket("work_id", buckets).replace("\\", "\\\\")).alias("bucket")
+    bucket = F.expr(batch_tables.work_bucket("work_id", buckets)).alias("bucket")
     pl, hv = F.col("r.primary_location.source"), F.col("r.host_venue")
     works = taken.select(
         _strip(F.col("r.id")).alias("work_id"),

@@ -93,10 +93,21 @@ def filter_file(job: tuple[EditionFilter, Path, Path]) -> Filtered:
     try:
         with open(source, "rb") as raw, open(target, "wb") as out:
             for data in _decompressed(raw):
-                data = tail + data
+                first = data.find(b"\n") + 1
+                if not first:
+                    tail += data
+                    continue
+                if tail:  # the line that spans two blocks: only it is joined, not the whole block
+                    line, tail = tail + data[:first], b""
+                    lines += 1
+                    if keep.keeps(line, 0, len(line) - 1):
+                        out.write(line)
+                        kept += 1
+                    position = first
+                else:
+                    position = 0
                 end = data.rfind(b"\n") + 1
                 tail = data[end:]
-                position = 0
                 while position < end:
                     newline = data.find(b"\n", position, end)
                     lines += 1
