@@ -12,11 +12,12 @@ gzip stream is damaged is not filtered at all: it is read whole, so that its dam
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from isal import isal_zlib
 
 from sciencecities.editions import Edition
 
@@ -120,27 +121,28 @@ def filter_file(job: tuple[EditionFilter, Path, Path]) -> Filtered:
                 if keep.keeps(tail, 0, len(tail)):
                     out.write(tail + b"\n")
                     kept += 1
-    except (zlib.error, EOFError) as exc:
+    except (isal_zlib.error, EOFError) as exc:
         target.unlink(missing_ok=True)
         return Filtered(source, target, lines, kept, f"{type(exc).__name__}: {exc}")
     return Filtered(source, target, lines, kept)
 
 
 def _decompressed(raw: BinaryIO) -> Iterator[bytes]:
-    """Blocks of the file's bytes, gunzipped (all members) when it is gzip; raises zlib.error on damage."""
+    """Blocks of the file's bytes, gunzipped (all members) with ISA-L when it is gzip (about 5 times zlib's speed;
+    the same bytes); raises isal_zlib.error on damage."""
     first = raw.read(_BLOCK)
     if not first.startswith(b"\x1f\x8b"):
         while first:
             yield first
             first = raw.read(_BLOCK)
         return
-    decoder = zlib.decompressobj(wbits=31)
+    decoder = isal_zlib.decompressobj(wbits=31)
     block = first
     while block:
         out = decoder.decompress(block)
         while decoder.unused_data:
             rest = decoder.unused_data
-            decoder = zlib.decompressobj(wbits=31)
+            decoder = isal_zlib.decompressobj(wbits=31)
             out += decoder.decompress(rest)
         yield out
         block = raw.read(_BLOCK)

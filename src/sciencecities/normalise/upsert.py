@@ -71,12 +71,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Path, buckets: int, part:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, folder: Path, query: str, part: str, *, bucketed: bool) -> None:
+    """Write a query's rows to Parquet in `folder` (transient files: LZ4, cheaper to write than zstd)."""
     folder.mkdir(parents=True, exist_ok=True)
     if bucketed:
         options = f"PARTITION_BY (bucket), FILENAME_PATTERN '{part}_{{i}}', OVERWRITE_OR_IGNORE true"
-        con.execute(f"COPY ({query}) TO '{folder}' (FORMAT parquet, COMPRESSION zstd, {options})")
+        con.execute(f"COPY ({query}) TO '{folder}' (FORMAT parquet, COMPRESSION lz4_raw, {options})")
     else:
-        con.execute(f"COPY ({query}) TO '{folder / part}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({query}) TO '{folder / part}.parquet' (FORMAT parquet, COMPRESSION lz4_raw)")
 
 
 def merge_into_store(
