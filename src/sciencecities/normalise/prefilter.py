@@ -11,17 +11,18 @@ gzip stream is damaged is not filtered at all: it is read whole, so that its dam
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from isal import isal_zlib
+from isal import igzip, isal_zlib
 
 from sciencecities.editions import Edition
 
-_BLOCK = 1 << 20
+_BLOCK = 4 << 20
 _KEY = b'"primary_location"'
 _WINDOW = 4096
 _SOURCE = re.compile(rb'"source"\s*:\s*(null|\{[^{}]*\})')
@@ -62,7 +63,12 @@ class EditionFilter:
         found = _SOURCE.search(line, key, min(end, key + _WINDOW))
         if found is None:
             return True
-        body = found.group(1)
+        return self._judged(found.group(1))
+
+    @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 (filters live as long as the process: one per edition)
+    def _judged(self, body: bytes) -> bool:
+        """Whether a primary source object (its bytes, the same on every work of its journal) may be the
+        edition's; cached, since a snapshot names a few hundred thousand sources in hundreds of millions of works."""
         if body == b"null":
             return False
         source_id = _SOURCE_ID.match(body)
@@ -121,7 +127,7 @@ def filter_file(job: tuple[EditionFilter, Path, Path]) -> Filtered:
                 if keep.keeps(tail, 0, len(tail)):
                     out.write(tail + b"\n")
                     kept += 1
-    except (isal_zlib.error, EOFError) as exc:
+    except (igzip.BadGzipFile, isal_zlib.error, EOFError) as exc:
         target.unlink(missing_ok=True)
         return Filtered(source, target, lines, kept, f"{type(exc).__name__}: {exc}")
     return Filtered(source, target, lines, kept)
@@ -129,22 +135,8 @@ def filter_file(job: tuple[EditionFilter, Path, Path]) -> Filtered:
 
 def _decompressed(raw: BinaryIO) -> Iterator[bytes]:
     """Blocks of the file's bytes, gunzipped (all members) with ISA-L when it is gzip (about 5 times zlib's speed;
-    the same bytes); raises isal_zlib.error on damage."""
-    first = raw.read(_BLOCK)
-    if not first.startswith(b"\x1f\x8b"):
-        while first:
-            yield first
-            first = raw.read(_BLOCK)
-        return
-    decoder = isal_zlib.decompressobj(wbits=31)
-    block = first
-    while block:
-        out = decoder.decompress(block)
-        while decoder.unused_data:
-            rest = decoder.unused_data
-            decoder = isal_zlib.decompressobj(wbits=31)
-            out += decoder.decompress(rest)
-        yield out
-        block = raw.read(_BLOCK)
-    if not decoder.eof:
-        raise EOFError("the gzip stream ends in the middle of a member")
+    the same bytes); raises BadGzipFile, EOFError or isal_zlib.error on damage."""
+    gzipped = raw.read(2) == b"\x1f\x8b"
+    raw.seek(0)
+    source: BinaryIO = igzip.IGzipFile(fileobj=raw) if gzipped else raw
+    yield from iter(lambda: source.read(_BLOCK), b"")
