@@ -370,8 +370,10 @@ def _megabytes(memory_limit: str) -> float | None:
 
 
 def _share(memory_limit: str, workers: int) -> str:
-    """Each of `workers` processes' part of the memory limit (at least 128MB)."""
-    return f"{max(128, int((_megabytes(memory_limit) or 0) / workers))}MB"
+    """Each of `workers` processes' part of the memory limit: the whole of it for one."""
+    if workers == 1:
+        return memory_limit
+    return f"{max(1, int((_megabytes(memory_limit) or 0) / workers))}MB"
 
 
 def ingest_ror(store: Store, paths: list[Path], *, strict: bool = False) -> IngestReport:

@@ -121,6 +121,6 @@ def test_a_memory_limit_that_is_no_size_is_refused(tmp_path: Path) -> None:
 
 def test_too_little_memory_is_a_clear_error_not_a_slow_crawl(generated: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="ran out of memory") as caught:
-        ingest_openalex(Store(tmp_path / "store"), [generated], memory_limit="16MB")
+        ingest_openalex(Store(tmp_path / "store"), [generated], memory_limit="1MB")
     assert "--memory-limit" in caught.value.hint
     assert not (tmp_path / "store").exists() or not Store(tmp_path / "store").exists
