@@ -63,10 +63,11 @@ from sciencecities.tables import (
 )
 
 Progress = Callable[[InputFile, int, int, int], None]
-INGEST_MEMORY = "2GB"
-"""DuckDB's memory limit during an OpenAlex ingest; reading spills beyond it, the final merge needs about 1 GB
-per million works (benchmarks/README.md)."""
 """Called after each file with (file, records taken so far, bytes done so far, bytes in all)."""
+
+INGEST_MEMORY = "2GB"
+"""DuckDB's memory limit during an OpenAlex ingest, shared by the reader processes; reading and the merge spill
+beyond it, so memory does not grow with the input (benchmarks/README.md)."""
 
 
 @dataclass

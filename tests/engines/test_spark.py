@@ -14,13 +14,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import cli, work, write_jsonl
-from sciencecities import Settings, Store, build, engines, ingest_openalex, rank, trend
-from sciencecities.demo import sample_files
+from conftest import cli
+from sciencecities import Settings, Store, build, engines, rank, trend
 from sciencecities.errors import InputError
 from sciencecities.measure.intervals import INTERVAL_COLUMNS
 from sciencecities.rank.indicators import SIZE_INDEPENDENT
-from sciencecities.tables import CANONICAL, DERIVED
+from sciencecities.tables import DERIVED
 
 pytestmark = pytest.mark.spark
 
@@ -141,81 +140,6 @@ def test_the_cli_ranks_on_spark(stores: dict[str, Store]) -> None:
     ]
     wrong = cli("rank", "--store", str(stores["spark"].root), "--engine", "sprak")
     assert wrong.returncode == 2 and "unknown engine 'sprak'" in wrong.stderr and "duckdb, spark" in wrong.stderr
-
-
-# -- the Spark ingest path: the same store tables as the DuckDB reader ------------------------------------
-
-
-def _ingests(root: Path, steps: list[list[Path]], engine: str) -> Store:
-    store = Store(root)
-    for paths in steps:
-        ingest_openalex(store, paths, engine=engine, spark_master="local[2]")
-    return store
-
-
-@pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Store]:
-    """The real sample plus a file with a malformed line, then a second ingest with newer and older records of
-    stored works and new works (the upsert), ingested on each engine."""
-    folder = tmp_path_factory.mktemp("spark-ingest")
-    extra = write_jsonl(folder / "extra.jsonl", [work(1, "2024-01-01", [["I1"]])])
-    extra.write_text(extra.read_text() + "{broken\n")
-    first = [sample_files(), extra]
-    stored = Store(folder / "probe")
-    ingest_openalex(stored, [sample_files()])
-    old_id = stored.read("works").column("work_id")[0].as_py()
-    (folder / "works").mkdir()
-    second = [
-        write_jsonl(
-            folder / "works" / "part_001.gz",
-            [
-                work(1, "2025-01-01", [["I3"], ["I1", "I2"]], year=2022),
-                work(int(old_id[1:]), "1999-01-01", [["I2"]]),
-                *(work(n, "2025-01-01", [["I1"], ["I2", "I4"]]) for n in range(10, 20)),
-            ],
-        )
-    ]
-    return {engine: _ingests(folder / engine, [first, second], engine) for engine in ("duckdb", "spark")}
-
-
-@pytest.mark.parametrize("name", sorted(CANONICAL))
-def test_the_spark_ingest_gives_the_same_store_tables(ingested: dict[str, Store], name: str) -> None:
-    """Every table equal; in quarantine only the parser's words differ (each engine names its own error)."""
-    drop = {"quarantine": ["ingest_id", "reason"]}.get(name, [])
-    if name == "quarantine":
-        reasons = [ingested[e].read(name).column("reason").to_pylist() for e in ("duckdb", "spark")]
-        assert all(r.startswith("malformed JSON:") for r in reasons[0] + reasons[1]) and len(reasons[1]) == 1
-
-    def rows(store: Store) -> list[str]:
-        return sorted(repr(r) for r in store.read(name).drop_columns(drop).to_pylist())
-
-    assert rows(ingested["spark"]) == rows(ingested["duckdb"])
-
-
-def test_the_spark_ingest_is_recorded_with_its_counts(ingested: dict[str, Store]) -> None:
-    spark, duckdb = (ingested[e].manifest()["ingests"] for e in ("spark", "duckdb"))
-    assert [i["engine"] for i in spark] == ["spark", "spark"] and duckdb[0]["engine"] == "duckdb"
-    assert [(i["taken"], i["quarantined"]) for i in spark] == [(i["taken"], i["quarantined"]) for i in duckdb]
-    assert spark[0]["quarantined"] == 1 and ingested["spark"].read("works").num_rows > 580
-    assert [(f["path"], f["sha256"], f["records"]) for f in spark[0]["files"]] == [
-        (f["path"], f["sha256"], f["records"]) for f in duckdb[0]["files"]
-    ]
-
-
-def test_the_cli_ingests_on_spark_and_refuses_what_it_cannot_do(tmp_path: Path) -> None:
-    store = str(tmp_path / "store")
-    done = cli("ingest", "openalex", str(sample_files()), "--store", store, "--engine", "spark",
-               "--spark-master", "local[1]")
-    assert done.returncode == 0, done.stderr
-    assert Store(store).manifest()["ingests"][0]["engine"] == "spark"
-    assert Store(store).read("works").num_rows == 584
-    again = cli("ingest", "openalex", str(sample_files()), "--store", store)
-    assert again.returncode == 0 and Store(store).manifest()["version"] == 1  # unchanged: same checksums
-    prefilter = cli("ingest", "openalex", str(sample_files()), "--store", store, "--engine", "spark",
-                    "--edition", "nature-index")
-    assert prefilter.returncode == 2 and "DuckDB engine only" in prefilter.stderr
-    uri = cli("ingest", "openalex", "s3a://bucket/openalex/data/works", "--store", store)
-    assert uri.returncode == 2 and "use --engine spark for URIs" in uri.stderr
 
 
 def test_spark_results_reach_the_store_through_part_files(stores: dict[str, Store], tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import zlib
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,8 +93,13 @@ def strip_id(value: str) -> str:
 
 
 def _classify(path: Path) -> tuple[str | None, str]:
-    parts = [p.lower() for p in path.parts]
-    name = path.name.lower()
+    return classify([p.lower() for p in path.parts], lambda: _sniff(path))
+
+
+def classify(parts: Sequence[str], sniff: Callable[[], str]) -> tuple[str | None, str]:
+    """The entity a file holds, from its path's parts (lower-case; the snapshot layout's folders name it), else
+    from `sniff` (the entity of its first records); None and the reason for a file that is not read."""
+    name = parts[-1] if parts else ""
     if "merged_ids" in parts:
         after = parts[parts.index("merged_ids") + 1 :]
         kind = after[0] if len(after) > 1 else None
@@ -108,28 +115,36 @@ def _classify(path: Path) -> tuple[str | None, str]:
             return part, ""
         if part in _OTHER_ENTITIES:
             return None, f"OpenAlex {part} are not used"
-    kind = _sniff(path)
+    kind = sniff()
     if kind in ENTITIES or kind == "":
         return kind or "works", ""
     return None, f"holds OpenAlex records of kind {kind!r}, which are not used"
 
 
-def _sniff(path: Path, lines: int = 200) -> str:
-    """The entity of the first parseable record with an id ('' when none can be told)."""
+SNIFF_LINES = 200
+"""How many first lines are read to tell the entity of a file that its path does not name."""
+
+
+def record_kind(lines: Iterable[str]) -> str:
+    """The entity of the first parseable record with an id among `lines` ('' when none can be told)."""
+    for line in itertools.islice(lines, SNIFF_LINES):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            key = strip_id(record["id"])
+            return _PREFIX_ENTITY.get(key[:1], key[:1])
+    return ""
+
+
+def _sniff(path: Path) -> str:
     opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-            for _, line in zip(range(lines), handle, strict=False):
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("id"), str):
-                    key = strip_id(record["id"])
-                    return _PREFIX_ENTITY.get(key[:1], key[:1])
+            return record_kind(handle)
     except (OSError, EOFError, UnicodeError, zlib.error):
         return ""
-    return ""
 
 
 def is_gzip(path: Path) -> bool:
@@ -146,4 +161,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["ENTITIES", "InputFile", "Skipped", "discover", "is_gzip", "strip_id"]
+__all__ = [
+    "ENTITIES",
+    "InputFile",
+    "Skipped",
+    "classify",
+    "discover",
+    "is_gzip",
+    "record_kind",
+    "strip_id",
+]

@@ -74,12 +74,14 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 """The explicit DuckDB schema of each entity's records: only the fields the pipeline uses."""
 
-_ID_PATTERN = {
+ID_PATTERN = {
     "works": r"^(https://openalex\.org/)?W\d+$",
     "institutions": r"^(https://openalex\.org/)?I\d+$",
     "sources": r"^(https://openalex\.org/)?S\d+$",
 }
-_MAX_RAW = 1 << 20
+"""A valid id of each entity (with or without the URL prefix); a record without one is quarantined."""
+MAX_RAW = 1 << 20
+"""How much of a quarantined record's text is kept (the rest is cut, and the cut said so)."""
 MAX_RECORD_BYTES = 32 << 20
 """The longest record line read (the largest real works, with thousands of authors, are a few MB); a longer
 line is quarantined, by either engine. Bounded so that DuckDB's JSON reader fits in the ingest's memory limit."""
@@ -202,7 +204,7 @@ class RawReader:
         except duckdb.Error:
             return None
         bad = self.con.execute(
-            "SELECT count(*) FROM _chunk WHERE id IS NULL OR NOT regexp_matches(id, ?)", [_ID_PATTERN[entity]]
+            "SELECT count(*) FROM _chunk WHERE id IS NULL OR NOT regexp_matches(id, ?)", [ID_PATTERN[entity]]
         ).fetchone()
         if bad and bad[0]:
             return None
@@ -228,7 +230,7 @@ class RawReader:
         self, file: InputFile, index: int, result: FileResult, on_lines: Callable[[int], None] | None
     ) -> None:
         entity = file.entity
-        pattern = re.compile(_ID_PATTERN[entity])
+        pattern = re.compile(ID_PATTERN[entity])
         batch: list[tuple[int, str]] = []
         for line in read_lines(file.path, is_gzip(file.path)):
             if line.damage is not None:
@@ -300,8 +302,8 @@ class RawReader:
 
     @staticmethod
     def _quarantine(result: FileResult, line: int, reason: str, raw: str) -> None:
-        if len(raw) > _MAX_RAW:
-            raw = raw[:_MAX_RAW] + f"... [{len(raw) - _MAX_RAW} more characters cut]"
+        if len(raw) > MAX_RAW:
+            raw = raw[:MAX_RAW] + f"... [{len(raw) - MAX_RAW} more characters cut]"
         result.quarantined.append(Quarantined(result.file.entity, str(result.file.path), line, reason, raw))
 
 

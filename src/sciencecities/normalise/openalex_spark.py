@@ -19,17 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from sciencecities.acquire.files import (
-    _CSV_SUFFIXES,
-    _JSON_SUFFIXES,
-    _OTHER_ENTITIES,
-    _PREFIX_ENTITY,
-    ENTITIES,
-    strip_id,
-)
+from sciencecities.acquire.files import ENTITIES, classify, record_kind
 from sciencecities.errors import InputError
 from sciencecities.normalise import batch as batch_tables
-from sciencecities.normalise.openalex import _ID_PATTERN, _MAX_RAW, MAX_RECORD_BYTES, SCHEMAS, TOO_LONG
+from sciencecities.normalise.openalex import ID_PATTERN, MAX_RAW, MAX_RECORD_BYTES, SCHEMAS, TOO_LONG
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -48,7 +41,6 @@ _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 MALFORMED = "malformed JSON: Spark's JSON parser cannot read it"
 """The reason given to a line that is not JSON (the DuckDB reader adds Python's parser's message instead)."""
 
-_SNIFF_LINES = 200
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?")
 
 
@@ -292,35 +284,13 @@ def _record_file(uri: str) -> str:
 
 
 def _classify(session: SparkSession, uri: str) -> tuple[str | None, str]:
-    """The entity of a file, as acquire.files does for local paths: by folder, else by its first records."""
-    parts = [p.lower() for p in _path_part(uri).split("/") if p]
-    name = parts[-1] if parts else ""
-    if "merged_ids" in parts:
-        after = parts[parts.index("merged_ids") + 1 :]
-        kind = after[0] if len(after) > 1 else None
-        if not name.endswith(_CSV_SUFFIXES):
-            return None, "not a data file"
-        if kind in ENTITIES:
-            return f"merged_ids:{kind}", ""
-        return None, f"merged ids of {kind or 'an unknown entity'} are not used"
-    if not name.endswith(_JSON_SUFFIXES) or name == "manifest" or name.endswith(".manifest"):
-        return None, "not a data file"
-    for part in reversed(parts[:-1]):
-        if part in ENTITIES:
-            return part, ""
-        if part in _OTHER_ENTITIES:
-            return None, f"OpenAlex {part} are not used"
-    kind = _sniff(session, uri)
-    if kind in ENTITIES or kind == "":
-        return kind or "works", ""
-    return None, f"holds OpenAlex records of kind {kind!r}, which are not used"
+    """The entity of a file, by the rules acquire.files uses for local paths: by folder, else by its first records."""
+    return classify([p.lower() for p in _path_part(uri).split("/") if p], lambda: _sniff(session, uri))
 
 
 def _sniff(session: SparkSession, uri: str) -> str:
-    """The entity of the first parseable record with an id among the first lines ('' when none can be told),
-    read through Hadoop so that it works on any file system the session can open."""
-    import json
-
+    """The entity of the file's first records ('' when none can be told), read through Hadoop so that it works
+    on any file system the session can open."""
     from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
 
     jvm, conf = _hadoop(session)
@@ -332,22 +302,11 @@ def _sniff(session: SparkSession, uri: str) -> str:
             jvm.java.io.InputStreamReader(codec.createInputStream(stream) if codec else stream, "UTF-8")
         )
         try:
-            for _ in range(_SNIFF_LINES):
-                line = reader.readLine()
-                if line is None:
-                    break
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("id"), str):
-                    key = strip_id(record["id"])
-                    return _PREFIX_ENTITY.get(key[:1], key[:1])
+            return record_kind(iter(reader.readLine, None))
         finally:
             reader.close()
     except Py4JJavaError:  # an unreadable file: its reader will say what is wrong with it
         return ""
-    return ""
 
 
 def _read_lines(session: SparkSession, entity: str, items: list[SparkInput], scratch: Path) -> None:
@@ -424,9 +383,7 @@ def _lines(session: SparkSession, entity: str, items: list[SparkInput]) -> DataF
         .when(~good & (opens & ~F.col("_object") | json_value.isNull()), F.lit(MALFORMED))
         .when(~good & ~opens, F.concat(F.lit("not a JSON object: a "), _json_kind(F.col("_text"))))
         .when(ident.isNull(), F.lit("no id: the record has no id field"))
-        .when(
-            ~ident.rlike(_ID_PATTERN[entity]), F.concat(F.lit(f"not an OpenAlex {entity[:-1]} id: "), shown)
-        )
+        .when(~ident.rlike(ID_PATTERN[entity]), F.concat(F.lit(f"not an OpenAlex {entity[:-1]} id: "), shown))
         .when(~good, F.lit(f"does not fit the {entity} schema (as read by Spark)"))
     )
     judged = lines.select("_file", "_block", "_id", "_text", "r", verdict.alias("_verdict"))
@@ -460,11 +417,11 @@ def _cut(raw: Column) -> Column:
     from pyspark.sql import functions as F
 
     return F.when(
-        F.length(raw) > _MAX_RAW,
+        F.length(raw) > MAX_RAW,
         F.concat(
-            F.substring(raw, 1, _MAX_RAW),
+            F.substring(raw, 1, MAX_RAW),
             F.lit("... ["),
-            (F.length(raw) - _MAX_RAW).cast("string"),
+            (F.length(raw) - MAX_RAW).cast("string"),
             F.lit(" more characters cut]"),
         ),
     ).otherwise(raw)

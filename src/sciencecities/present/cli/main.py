@@ -135,7 +135,8 @@ def ingest_openalex_cmd(
         str,
         typer.Option(
             "--memory-limit",
-            help="DuckDB's memory during the ingest (at least 256MB; e.g. 4GB); beyond it, it spills to disk.",
+            help="DuckDB's memory during the ingest, shared by its reader processes (e.g. 512MB, 4GB); "
+            "beyond it, it spills to disk.",
         ),
     ] = INGEST_MEMORY,
     engine: EngineOpt = None,
@@ -144,9 +145,8 @@ def ingest_openalex_cmd(
     """Ingest OpenAlex records; bad records go to quarantine, the rest is taken; re-running changes nothing."""
     conf = settings(store=store, strict=strict or None, engine=engine, spark_master=spark_master)
     method = edition_files.load(edition) if edition else None
-    engine_name = start_engine(conf)
     report = _ingest_with_progress(
-        Store(conf.store), paths, force, method, memory_limit, engine_name, conf.spark_master
+        Store(conf.store), paths, force, method, memory_limit, conf.engine, conf.spark_master
     )
     print_ingest(report)
     if conf.strict and report.quarantined:
