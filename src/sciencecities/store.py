@@ -162,6 +162,11 @@ class Transaction:
             writer.finish()
 
 
+ROW_GROUP_ROWS = 122_880
+"""Rows per Parquet row group written by a TableWriter (DuckDB's own row-group size): small batches are
+gathered into full groups, so a small table is one group and scans of it do not depend on how it was written."""
+
+
 class TableWriter:
     """One table's Parquet file being written batch by batch, beside the file it will replace."""
 
@@ -170,16 +175,24 @@ class TableWriter:
         self.path = path
         self.tmp = path.with_suffix(".tmp")
         self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+        self._pending: list[pa.Table] = []
+        self._rows = 0
 
     def write(self, batches: pa.RecordBatchReader) -> None:
-        """Append the batches, cast to the table's schema."""
+        """Append the batches, cast to the table's schema, in row groups of ROW_GROUP_ROWS."""
         for batch in batches:
-            self._writer.write_table(
-                conform(pa.Table.from_batches([batch], schema=batches.schema), self.table)
-            )
+            self._pending.append(conform(pa.Table.from_batches([batch], schema=batches.schema), self.table))
+            self._rows += batch.num_rows
+            while self._rows >= ROW_GROUP_ROWS:
+                gathered = pa.concat_tables(self._pending)
+                self._writer.write_table(gathered.slice(0, ROW_GROUP_ROWS), row_group_size=ROW_GROUP_ROWS)
+                self._pending = [gathered.slice(ROW_GROUP_ROWS)]
+                self._rows -= ROW_GROUP_ROWS
 
     def finish(self) -> None:
-        """Close the file and put it in the table's place."""
+        """Write what is left as the last row group, close the file and put it in the table's place."""
+        if self._rows:
+            self._writer.write_table(pa.concat_tables(self._pending), row_group_size=ROW_GROUP_ROWS)
         self._writer.close()
         os.replace(self.tmp, self.path)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from test_upsert import snapshot, write_jsonl, write_merged
 
@@ -17,7 +18,7 @@ from sciencecities.demo import sample_files
 from sciencecities.errors import InputError
 from sciencecities.normalise import batch
 from sciencecities.pipeline import ingest_openalex
-from sciencecities.store import Store
+from sciencecities.store import ROW_GROUP_ROWS, Store
 from sciencecities.tables import WORKS
 
 _SAME = {"quarantine": ("ingest_id", "source_file")}
@@ -111,3 +112,21 @@ def test_a_failed_write_leaves_the_staged_tables_as_they_were(tmp_path: Path) ->
 def test_errors_keep_their_hint_across_processes() -> None:
     error = pickle.loads(pickle.dumps(InputError("what went wrong", "what to do")))
     assert isinstance(error, InputError) and (error.message, error.hint) == ("what went wrong", "what to do")
+
+
+def test_small_batches_are_gathered_into_full_row_groups(tmp_path: Path) -> None:
+    """However many batches a table arrives in, it is written in row groups of ROW_GROUP_ROWS (a small table is
+    one group), so scans of it, and float sums over them, do not depend on how it was written."""
+    store = Store(tmp_path / "store")
+    ingest_openalex(store, [write_jsonl(tmp_path / "a.jsonl", [work(1, "2024-01-01", [["I1"]])])])
+    for rows, groups in ((300, [300]), (ROW_GROUP_ROWS + 1000, [ROW_GROUP_ROWS, 1000])):
+        data = pa.table({f.name: pa.nulls(rows, f.type) for f in WORKS.schema}).set_column(
+            0, "work_id", pa.array([f"W{n}" for n in range(rows)])
+        )
+        with store.transaction() as txn:
+            txn.stream(
+                WORKS, pa.RecordBatchReader.from_batches(WORKS.schema, data.to_batches(max_chunksize=97))
+            )
+        meta = pq.ParquetFile(store.path("works")).metadata
+        assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == groups
+        assert store.read("works").column("work_id").to_pylist() == data.column("work_id").to_pylist()
