@@ -163,7 +163,7 @@ def ingest_openalex(
             else:
                 read = _read_duckdb(readable, batch, buckets, work, memory_limit, kept, progress, total_bytes)
                 merged = [(f.entity.split(":", 1)[1], str(f.path)) for f in merged_files]
-            con = duckdb.connect(str(work / "merge.duckdb"))
+            con = duckdb.connect()
             con.execute("SET temp_directory = ?", [str(work / "spill")])
             con.execute("SET memory_limit = ?", [memory_limit])
             report.merged_ids = load_merged_ids(con, merged)

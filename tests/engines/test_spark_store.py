@@ -80,12 +80,16 @@ def test_the_cli_ingests_on_spark_and_refuses_what_it_cannot_do(
     """The Spark ingest through the CLI in this process (its Spark session is already up); the refusals as a
     user meets them, in a subprocess: they come before Spark would start."""
     store = str(tmp_path / "store")
-    args = ["ingest", "openalex", str(sample_files()), "--store", store, "--engine", "spark"]
+    works = write_jsonl(
+        tmp_path / "works.jsonl", [work(n, "2024-01-01", [["I1"], ["I2"]]) for n in (1, 2, 3)]
+    )
+    args = ["ingest", "openalex", str(works), "--store", store, "--engine", "spark"]
     done = CliRunner().invoke(app, [*args, "--spark-master", "local[2]"])
     assert done.exit_code == 0, done.output
-    assert Store(store).manifest()["ingests"][0]["engine"] == "spark"
-    assert Store(store).read("works").num_rows == 584
-    again = cli("ingest", "openalex", str(sample_files()), "--store", store)
+    (ingested_here,) = Store(store).manifest()["ingests"]
+    assert (ingested_here["engine"], ingested_here["taken"]) == ("spark", 3)
+    assert Store(store).read("works").column("work_id").to_pylist() == ["W1", "W2", "W3"]
+    again = cli("ingest", "openalex", str(works), "--store", store)
     assert again.returncode == 0 and Store(store).manifest()["version"] == 1  # unchanged: same checksums
     prefilter = cli(*args, "--edition", "nature-index")
     assert prefilter.returncode == 2 and "DuckDB engine only" in prefilter.stderr

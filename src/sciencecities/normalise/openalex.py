@@ -131,7 +131,7 @@ def read_into_batch(job: ReadJob) -> FileResult:
     """Read one file with a DuckDB of its own (so that files can be read in parallel processes) and append its
     canonical rows to the batch folder; memory stays within `job.memory_limit`, spilling to `job.workdir`."""
     job.workdir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(job.workdir / "read.duckdb"))
+    con = duckdb.connect()
     try:
         con.execute("SET temp_directory = ?", [str(job.workdir / "spill")])
         con.execute("SET memory_limit = ?", [job.memory_limit])
