@@ -194,10 +194,15 @@ def _pandas(folder: Path, out: Path) -> int:
     return written
 
 
-def _child(row: str, folder: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--measure", row, "--folder", str(folder)]
+def run_row(script: str, row: str, folder: Path, *extra: str) -> dict[str, Any]:
+    """Measure one row of a benchmark `script` in a fresh interpreter (its own peak RSS); its last line is JSON."""
+    command = [sys.executable, script, "--measure", row, "--folder", str(folder), *extra]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(row: str, folder: Path) -> dict[str, Any]:
+    return run_row(__file__, row, folder)
 
 
 def main() -> None:

@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import intervals
+from build import run_row
 
 BLOCK = 1 << 20
 ROWS = ("floor", "isal", "peer", "ingest", "spark", "prefilter")
@@ -156,10 +155,7 @@ def measure(row: str, folder: Path, memory_limit: str | None) -> dict[str, Any]:
 
 
 def _child(row: str, folder: Path, memory_limit: str | None = None) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--measure", row, "--folder", str(folder)]
-    command += ["--memory-limit", memory_limit] if memory_limit else []
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_row(__file__, row, folder, *(["--memory-limit", memory_limit] if memory_limit else []))
 
 
 def main() -> None:
